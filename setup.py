@@ -1,0 +1,30 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="spacy-cluener",
+    version="0.1.0",
+    description="Chinese NER for spaCy: a pytorch-crf CRF tagger on CNN or chinese-bert-wwm-ext",
+    long_description=open("README.md", encoding="utf8").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["spacy_cluener", "spacy_cluener.*"]),
+    python_requires=">=3.9",
+    install_requires=[
+        "spacy>=3.8,<3.9",
+        "thinc>=8.3,<8.4",
+        "spacy-transformers>=1.3,<1.5",
+        "torch>=2.0",
+        "pytorch-crf>=0.7.2,<0.8",
+        "typer>=0.9",
+    ],
+    extras_require={"test": ["pytest", "hypothesis", "seqeval", "matplotlib"]},
+    entry_points={
+        "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],
+        "spacy_architectures": [
+            "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
+        ],
+        "spacy_scorers": [
+            "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",
+        ],
+        "console_scripts": ["spacy-cluener = spacy_cluener.cli:app"],
+    },
+)

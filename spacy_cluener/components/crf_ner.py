@@ -1,0 +1,282 @@
+"""`crf_ner`: a trainable entity recognizer with a linear-chain CRF head.
+
+The model (see `layers/crf_tagger.py`) gives emission scores per token; this
+component turns gold entities into tags of its scheme, computes pytorch-crf's
+negative log-likelihood as the loss, and decodes with constrained Viterbi, so
+`doc.ents` is always a legal tag sequence read back with spaCy's BILUO helpers.
+"""
+import warnings
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional
+
+import numpy
+import srsly
+import torch
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc
+from spacy.training import Example, biluo_tags_to_spans, validate_examples, validate_get_examples
+from thinc.api import set_dropout_rate
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+from ..errors import Errors
+from ..layers.crf_tagger import (
+    build_crf_head,
+    get_crf_module,
+    pad,
+    set_tag_names,
+    tok2vec_width,
+)
+from ..scoring import score_entities
+from ..tag_schemes import biluo_to_scheme, check_scheme, scheme_to_biluo, tag_names
+
+default_model_config = """
+[model]
+@architectures = "spacy_cluener.CRFTagger.v1"
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = false
+"""
+DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
+
+
+@Language.factory(
+    "crf_ner",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "scheme": "BIOES",
+        "scorer": {"@scorers": "spacy_cluener.entity_scorer.v1"},
+    },
+    default_score_weights={
+        "ents_macro_f": 1.0,
+        "ents_f": 0.0,
+        "ents_p": 0.0,
+        "ents_r": 0.0,
+        "ents_per_type": None,
+    },
+)
+def make_crf_ner(nlp: Language, name: str, model: Model, scheme: str, scorer: Optional[Callable]):
+    """Create a CRF entity recognizer. scheme (str): "BIO" or "BIOES"."""
+    return CRFEntityRecognizer(nlp.vocab, model, name, scheme=scheme, scorer=scorer)
+
+
+class CRFEntityRecognizer(TrainablePipe):
+    """Named entities from emission scores decoded by a constrained CRF."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "crf_ner",
+        *,
+        scheme: str = "BIOES",
+        scorer: Optional[Callable] = score_entities,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg: Dict = {"labels": [], "scheme": check_scheme(scheme)}
+        self.scorer = scorer
+
+    @property
+    def labels(self):
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    @property
+    def scheme(self) -> str:
+        return self.cfg["scheme"]
+
+    @property
+    def tag_names(self) -> List[str]:
+        return tag_names(self.labels, self.scheme)
+
+    @property
+    def crf(self):
+        """The torch `EmissionCRF` module, once the model is built."""
+        return get_crf_module(self.model)
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"Entity labels must be strings, got {label!r}")
+        if label in self.labels:
+            return 0
+        if self.crf is not None:
+            raise ValueError(Errors.E005.format(label=label, labels=list(self.labels)))
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        """Take labels from `labels` (`spacy init labels`) or the examples,
+        then build the model with a few sample docs."""
+        validate_get_examples(get_examples, "CRFEntityRecognizer.initialize")
+        if labels is not None:
+            for label in labels:
+                self.add_label(label)
+        else:
+            found = set()
+            for eg in get_examples():
+                found.update(ent.label_ for ent in eg.reference.ents)
+            for label in sorted(found):
+                self.add_label(label)
+        if not self.labels:
+            raise ValueError(Errors.E004)
+        doc_sample = [eg.x for eg in islice(get_examples(), 10)]
+        if not doc_sample:
+            raise ValueError(Errors.E006)
+        self._set_tags()
+        self.model.initialize(X=doc_sample)
+
+    def _set_tags(self) -> None:
+        set_tag_names(self.model, self.tag_names, self.scheme)
+
+    def _build_for_loading(self) -> None:
+        """Build the torch module from cfg before loading weights into it."""
+        self._set_tags()
+        width = tok2vec_width(self.model)
+        if width is None:
+            raise ValueError("crf_ner: the tok2vec layer has no output width (nO) set")
+        build_crf_head(self.model.get_ref("crf_head"), width)
+
+    def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
+        """Tag ids per doc, from constrained Viterbi over the emissions."""
+        docs = list(docs)
+        if not any(len(doc) for doc in docs):
+            return [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
+        return self._decode(self.model.predict(docs))
+
+    def _decode(self, scores: List[Floats2d]) -> List[numpy.ndarray]:
+        crf = self.crf
+        lengths = [len(s) for s in scores]
+        keep = [i for i, n in enumerate(lengths) if n > 0]
+        out = [numpy.zeros((n,), dtype="int64") for n in lengths]
+        if not keep:
+            return out
+        device = next(crf.parameters()).device
+        emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
+        mask = _length_mask([lengths[i] for i in keep], device)
+        best = crf.decode(emissions, mask).cpu().numpy()
+        for row, i in enumerate(keep):
+            out[i] = best[row, : lengths[i]]
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
+        names = self.tag_names
+        for doc, ids in zip(docs, tag_ids):
+            biluo = scheme_to_biluo([names[i] for i in ids], self.scheme)
+            doc.ents = biluo_tags_to_spans(doc, biluo)
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "CRFEntityRecognizer.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, bp_scores = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_scores = self.get_loss(examples, scores)
+        bp_scores(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def gold_tag_ids(self, example: Example) -> Optional[List[int]]:
+        """The gold tags of an example as ids, or None if any token has none."""
+        biluo = example.get_aligned_ner()
+        if any(tag is None or tag == "-" for tag in biluo):
+            return None
+        index = {name: i for i, name in enumerate(self.tag_names)}
+        tags = biluo_to_scheme(biluo, self.scheme)
+        unknown = [t for t in tags if t not in index]
+        if unknown:
+            raise ValueError(
+                f"crf_ner: gold entity tag {unknown[0]!r} is not among the model's labels "
+                f"{list(self.labels)}. Re-initialize with the corpus' labels."
+            )
+        return [index[t] for t in tags]
+
+    def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
+        """CRF negative log-likelihood and its gradient for the emissions.
+
+        The gradients of the CRF's own transition scores are accumulated on
+        the torch parameters, which `finish_update` applies with the optimizer.
+        """
+        examples = list(examples)
+        validate_examples(examples, "CRFEntityRecognizer.get_loss")
+        gold = [self.gold_tag_ids(eg) if len(eg.predicted) else None for eg in examples]
+        keep = [i for i, tags in enumerate(gold) if tags is not None]
+        skipped = sum(1 for eg, tags in zip(examples, gold) if tags is None and len(eg.predicted))
+        if skipped:
+            warnings.warn(Errors.E007.format(n=skipped))
+        d_scores = [self.model.ops.alloc2f(*s.shape) for s in scores]
+        if not keep:
+            return 0.0, d_scores
+        crf = self.crf
+        device = next(crf.parameters()).device
+        lengths = [len(gold[i]) for i in keep]
+        emissions = xp2torch(
+            pad(self.model, [scores[i] for i in keep], len(self.tag_names)),
+            requires_grad=True,
+            device=device,
+        )
+        tags = torch.zeros(emissions.shape[:2], dtype=torch.long, device=device)
+        for row, i in enumerate(keep):
+            tags[row, : lengths[row]] = torch.tensor(gold[i], dtype=torch.long)
+        loss = crf.nll(emissions, tags, _length_mask(lengths, device))
+        loss.backward()
+        d_emissions = torch2xp(emissions.grad)
+        for row, i in enumerate(keep):
+            d_scores[i] = self.model.ops.as_contig(d_emissions[row, : lengths[row]])
+        return float(loss.item()), d_scores
+
+    def score(self, examples: Iterable[Example], **kwargs):
+        validate_examples(examples, "CRFEntityRecognizer.score")
+        return self.scorer(examples, **kwargs)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()):
+        msg = srsly.msgpack_loads(bytes_data)
+        self.cfg.update(srsly.json_loads(msg["cfg"]))
+        self._build_for_loading()
+        return super().from_bytes(bytes_data, exclude=exclude)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        self.cfg.update(srsly.read_json(util.ensure_path(path) / "cfg"))
+        self._build_for_loading()
+        return super().from_disk(path, exclude=exclude)
+
+
+def _length_mask(lengths: List[int], device) -> torch.Tensor:
+    positions = torch.arange(max(lengths), device=device)
+    return positions.unsqueeze(0) < torch.tensor(lengths, device=device).unsqueeze(1)

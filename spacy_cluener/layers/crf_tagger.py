@@ -1,0 +1,128 @@
+"""Thinc model for the CRF tagger: tok2vec -> PyTorch emissions + CRF.
+
+The torch module is sized by the tag set, which is only known once the
+component has its labels, so the head is a Thinc layer that builds its
+`PyTorchWrapper_v2` in `init` (as spacy-transformers builds its transformer).
+`build_crf_head` is also called by the component before deserializing.
+"""
+from typing import List, Optional, Sequence
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
+from thinc.types import Floats2d, Floats3d
+
+from .pytorch_crf import EmissionCRF
+
+InT = List[Doc]
+OutT = List[Floats2d]
+
+
+@registry.architectures("spacy_cluener.CRFTagger.v1")
+def build_crf_tagger(
+    tok2vec: Model[InT, List[Floats2d]], dropout: float = 0.0
+) -> Model[InT, OutT]:
+    """Token vectors -> per-token emission scores of a constrained CRF.
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): any encoder: HashEmbedCNN, a
+        BiLSTM, or a transformer listener.
+    dropout (float): dropout on the token vectors before the emission layer.
+    RETURNS (Model[List[Doc], List[Floats2d]]): emission scores per doc. The
+        component reads the CRF from the "crf_head" ref for loss and decoding.
+    """
+    head: Model[List[Floats2d], OutT] = Model(
+        "crf_head",
+        _head_forward,
+        init=_head_init,
+        dims={"nI": None, "nO": None},
+        attrs={"tag_names": None, "scheme": None, "dropout": dropout},
+    )
+    model = chain(tok2vec, head)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("crf_head", head)
+    return model
+
+
+def set_tag_names(model: Model, tag_names: Sequence[str], scheme: str) -> None:
+    """Tell the (not yet built) head which tags it predicts."""
+    head = model.get_ref("crf_head")
+    head.attrs["tag_names"] = list(tag_names)
+    head.attrs["scheme"] = scheme
+
+
+def build_crf_head(head: Model, nI: int) -> None:
+    """Create the torch module for `head`, once, with input width nI."""
+    if head.layers:
+        return
+    tag_names = head.attrs["tag_names"]
+    module = EmissionCRF(nI, tag_names, head.attrs["scheme"], dropout=head.attrs["dropout"])
+    wrapper = PyTorchWrapper_v2(
+        module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+    )
+    for layer in (head, wrapper):
+        layer.set_dim("nI", nI)
+        layer.set_dim("nO", len(tag_names))
+    head.layers.append(wrapper)
+
+
+def get_crf_module(model: Model) -> Optional[EmissionCRF]:
+    head = model.get_ref("crf_head")
+    if not head.layers:
+        return None
+    return head.layers[0].shims[0]._model
+
+
+def tok2vec_width(model: Model) -> Optional[int]:
+    tok2vec = model.get_ref("tok2vec")
+    return tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None
+
+
+def _head_init(model: Model, X: Optional[List[Floats2d]] = None, Y=None) -> None:
+    if model.attrs["tag_names"] is None:
+        raise ValueError("crf_head: call set_tag_names before initializing the model")
+    if X is not None and len(X):
+        nI = X[0].shape[1]
+    elif model.has_dim("nI"):
+        nI = model.get_dim("nI")
+    else:
+        raise ValueError("crf_head: cannot infer the input width without sample input")
+    build_crf_head(model, nI)
+
+
+def _head_forward(model: Model, Xs: List[Floats2d], is_train: bool):
+    return model.layers[0](Xs, is_train)
+
+
+def pad(model: Model, seqs: Sequence[Floats2d], width: int) -> Floats3d:
+    """Zero-pad variable-length (length, width) arrays into one batch array."""
+    longest = max((len(s) for s in seqs), default=0)
+    out = model.ops.alloc3f(len(seqs), longest, width)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out
+
+
+def _convert_inputs(model: Model, Xs: List[Floats2d], is_train: bool):
+    device = model.shims[0].device
+    lengths = [len(x) for x in Xs]
+    Xt = xp2torch(pad(model, Xs, model.get_dim("nI")), requires_grad=is_train, device=device)
+
+    def get_dX(dXt: ArgsKwargs) -> List[Floats2d]:
+        dX = torch2xp(dXt.args[0])
+        return [model.ops.as_contig(dX[i, :n]) for i, n in enumerate(lengths)]
+
+    return ArgsKwargs(args=(Xt,), kwargs={}), get_dX
+
+
+def _convert_outputs(model: Model, X_Yt, is_train: bool):
+    Xs, Yt = X_Yt
+    device = model.shims[0].device
+    lengths = [len(x) for x in Xs]
+    Y = torch2xp(Yt)
+    Ys = [model.ops.as_contig(Y[i, :n]) for i, n in enumerate(lengths)]
+
+    def get_dYt(dYs: List[Floats2d]) -> ArgsKwargs:
+        dYt = xp2torch(pad(model, dYs, model.get_dim("nO")), device=device)
+        return ArgsKwargs(args=((Yt,),), kwargs={"grad_tensors": (dYt,)})
+
+    return Ys, get_dYt

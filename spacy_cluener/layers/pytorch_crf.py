@@ -1,0 +1,113 @@
+"""The PyTorch side of the CRF head: linear emissions and a `pytorch-crf` CRF.
+
+Illegal transitions (`O -> I-X`, `B-X -> I-Y`, a sequence starting with I-,
+...) are removed with a `torch.nn.utils.parametrize` mask on pytorch-crf's own
+parameters. pytorch-crf then computes the likelihood (loss) and its `decode`
+over the constrained scores, so neither training nor decoding can give weight
+to a path the scheme forbids.
+
+`viterbi_decode` is a batched Viterbi that returns exactly what
+`torchcrf.CRF.decode` returns, without its per-step `.item()` host syncs.
+"""
+from typing import List, Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torchcrf import CRF
+
+from ..tag_schemes import allowed_end, allowed_start, allowed_transition
+
+# Score given to a forbidden transition. Finite so that masked sums stay finite;
+# low enough that no sequence of emissions can make a forbidden path win.
+FORBIDDEN = -10000.0
+
+
+class _Mask(nn.Module):
+    """Parametrization: forbidden entries are fixed at FORBIDDEN, gradient 0."""
+
+    def __init__(self, allowed: torch.Tensor):
+        super().__init__()
+        self.register_buffer("allowed", allowed)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return X.masked_fill(~self.allowed, FORBIDDEN)
+
+
+def transition_masks(tag_names: Sequence[str], scheme: str):
+    """Boolean (start, end, transitions) masks of what `scheme` allows."""
+    start = torch.tensor([allowed_start(t, scheme) for t in tag_names])
+    end = torch.tensor([allowed_end(t, scheme) for t in tag_names])
+    trans = torch.tensor(
+        [[allowed_transition(p, n, scheme) for n in tag_names] for p in tag_names]
+    )
+    return start, end, trans
+
+
+class EmissionCRF(nn.Module):
+    """Token vectors -> emission scores, plus a constrained CRF over them."""
+
+    def __init__(self, nI: int, tag_names: Sequence[str], scheme: str, dropout: float = 0.0):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.emissions = nn.Linear(nI, len(tag_names))
+        self.crf = CRF(len(tag_names), batch_first=True)
+        start, end, trans = transition_masks(tag_names, scheme)
+        parametrize.register_parametrization(self.crf, "start_transitions", _Mask(start))
+        parametrize.register_parametrization(self.crf, "end_transitions", _Mask(end))
+        parametrize.register_parametrization(self.crf, "transitions", _Mask(trans))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """X (batch, length, nI) -> emissions (batch, length, n_tags)."""
+        return self.emissions(self.dropout(X))
+
+    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Summed negative log-likelihood of the gold tags (pytorch-crf)."""
+        return -self.crf(emissions.float(), tags, mask=mask, reduction="sum")
+
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Best tag ids (batch, length); positions outside the mask are 0."""
+        crf = self.crf
+        with torch.no_grad():
+            return viterbi_decode(
+                emissions.float(), mask, crf.start_transitions, crf.end_transitions, crf.transitions
+            )
+
+
+def viterbi_decode(
+    emissions: torch.Tensor,
+    mask: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    transitions: torch.Tensor,
+) -> torch.Tensor:
+    """Batched Viterbi over (batch, length, n_tags) emissions, batch first.
+
+    Same recursion and tie-breaking as `torchcrf.CRF._viterbi_decode`, but the
+    backtrace runs on tensors for the whole batch, so the only host sync is the
+    caller's when it reads the result. Every sequence must have mask[:, 0] set.
+    """
+    batch, length, _ = emissions.shape
+    mask = mask.bool()
+    tags = torch.zeros((batch, length), dtype=torch.long, device=emissions.device)
+    if length == 0:
+        return tags
+    score = start + emissions[:, 0]
+    history: List[torch.Tensor] = []
+    for t in range(1, length):
+        next_score = score.unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1)
+        next_score, indices = next_score.max(dim=1)
+        score = torch.where(mask[:, t].unsqueeze(1), next_score, score)
+        history.append(indices)
+    score = score + end
+    _, best_last = score.max(dim=1)
+    lengths = mask.sum(dim=1)
+    cur = best_last
+    tags[:, length - 1] = cur
+    for t in range(length - 1, 0, -1):
+        prev = history[t - 1].gather(1, cur.unsqueeze(1)).squeeze(1)
+        # Inside the sequence follow the back-pointer; in the padding, the
+        # tag at the last real position is the best final tag.
+        cur = torch.where(t < lengths, prev, best_last)
+        tags[:, t - 1] = cur
+    return tags * mask

@@ -1,0 +1,128 @@
+"""CLUENER2020 JSON lines -> Docs with one token per character.
+
+A record is `{"text": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}`
+with inclusive `end`; records without "label" (test.json) become unlabelled
+docs whose `id` is kept in `doc.user_data["id"]`. Entities that cannot
+coexist in `doc.ents` (overlaps) are reported; the longest is kept there and
+all of them are kept in `doc.spans["cluener"]`. Docs are made by the
+pipeline's own tokenizer (`spacy.blank("zh")`, char segmenter), so training
+and prediction see the same tokens.
+"""
+import json
+from typing import Iterator, List, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .report import ConversionReport
+
+
+class RecordError(ValueError):
+    """A record that cannot be converted; the message is the reason."""
+
+
+def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
+    """Yield a Doc for each valid record of a CLUENER file, reporting the rest.
+
+    Blank lines (e.g. trailing ones) are not records. A UTF-8 BOM and CRLF
+    line endings are accepted.
+    """
+    with open(path, encoding="utf-8-sig", newline=None) as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            report.read += 1
+            try:
+                doc = record_to_doc(line, nlp, line_no, report)
+            except RecordError as err:
+                report.reject(line_no, str(err))
+                continue
+            report.written += 1
+            report.entities_written += len(doc.ents)
+            yield doc
+
+
+def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise RecordError(f"invalid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(record, dict):
+        raise RecordError("record is not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise RecordError("missing 'text' (or it is not a string)")
+    doc = nlp.make_doc(text)
+    if "id" in record:
+        doc.user_data["id"] = record["id"]
+    if "label" not in record:
+        return doc
+    spans = _label_spans(doc, record["label"], line_no, report)
+    kept = filter_spans(spans)
+    for span in spans:
+        if span not in kept:
+            winner = next(k for k in kept if k.start < span.end and span.start < k.end)
+            report.note(
+                line_no,
+                f"entity {span.label_} '{span.text}' [{span.start_char}, {span.end_char - 1}] "
+                f"overlaps {winner.label_} '{winner.text}' [{winner.start_char}, "
+                f"{winner.end_char - 1}] and is left out of doc.ents (kept in doc.spans['cluener'])",
+            )
+    doc.ents = kept
+    if len(kept) < len(spans):
+        doc.spans["cluener"] = spans
+    return doc
+
+
+def _label_spans(doc: Doc, label, line_no: int, report: ConversionReport) -> List[Span]:
+    if not isinstance(label, dict):
+        raise RecordError("'label' is not a mapping of type -> {entity: [[start, end], ...]}")
+    text = doc.text
+    seen = set()
+    spans = []
+    for ent_type, mentions in label.items():
+        if not isinstance(mentions, dict):
+            raise RecordError(f"label '{ent_type}' is not a mapping of entity -> offsets")
+        for entity, offsets in mentions.items():
+            if not isinstance(offsets, list):
+                raise RecordError(f"offsets of {ent_type} '{entity}' are not a list")
+            for pair in offsets:
+                start, end = _check_offsets(pair, ent_type, entity, text)
+                report.entities_read += 1
+                key = (start, end, ent_type)
+                if key in seen:
+                    report.note(line_no, f"{ent_type} '{entity}' [{start}, {end}] is listed twice; kept once")
+                    continue
+                seen.add(key)
+                span = doc.char_span(start, end + 1, label=ent_type)
+                if span is None:
+                    raise RecordError(
+                        f"{ent_type} '{entity}' [{start}, {end}] does not fall on token "
+                        f"boundaries (it starts or ends inside whitespace)"
+                    )
+                spans.append(span)
+    return spans
+
+
+def _check_offsets(pair, ent_type: str, entity: str, text: str) -> Tuple[int, int]:
+    if (
+        not isinstance(pair, list)
+        or len(pair) != 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
+    ):
+        raise RecordError(f"offsets {pair!r} of {ent_type} '{entity}' are not [start, end]")
+    start, end = pair
+    if start > end:
+        raise RecordError(f"offsets [{start}, {end}] of {ent_type} '{entity}' are reversed")
+    if start < 0 or end >= len(text):
+        raise RecordError(
+            f"offsets [{start}, {end}] of {ent_type} '{entity}' are outside the text "
+            f"(length {len(text)})"
+        )
+    if text[start : end + 1] != entity:
+        raise RecordError(
+            f"span [{start}, {end}] of {ent_type} is '{text[start:end + 1]}' in the text, "
+            f"not '{entity}'"
+        )
+    return start, end

@@ -1,0 +1,112 @@
+"""Token-per-line tagged text (MSRA's train.txt/test.txt, CoNLL-style) -> Docs.
+
+Each line is a token and its tag, separated by a TAB or by spaces, tag last;
+a blank line ends a sentence. Tags may be BIO, BIOES or BMES (M = inside);
+they are read into spaCy BILUO with the library helpers. The doc text is the
+tokens joined without spaces (character-level Chinese).
+
+An `I-X` that does not continue an `X` entity (BIO only) starts a new entity,
+as conlleval and seqeval read it; every such repair is reported as a note.
+In BIOES/BMES an ill-formed sequence rejects the sentence.
+"""
+from functools import lru_cache
+from typing import Iterator, List, Tuple
+
+from spacy.tokens import Doc
+from spacy.training import biluo_tags_to_spans
+from spacy.vocab import Vocab
+
+from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
+from .cluener import RecordError
+from .report import ConversionReport
+
+Row = Tuple[str, str, int]  # token, tag, line number
+
+
+def read_conll(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Doc]:
+    """Yield a Doc per sentence of a token-per-line file, reporting the rest."""
+    check_scheme(scheme, INPUT_SCHEMES)
+    for rows, error in _sentences(path):
+        report.read += 1
+        first_line = rows[0][2] if rows else error[0]
+        if error is not None:
+            report.reject(*error)
+            continue
+        try:
+            doc = sentence_to_doc(rows, vocab, scheme, report)
+        except RecordError as err:
+            report.reject(first_line, str(err))
+            continue
+        report.written += 1
+        report.entities_written += len(doc.ents)
+        yield doc
+
+
+def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
+    """Group lines into sentences; a sentence with a bad line carries the error."""
+    rows: List[Row] = []
+    error = None
+    with open(path, encoding="utf-8-sig", newline=None) as file_:
+        for line_no, line in enumerate(file_, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip(" \t"):
+                if rows or error:
+                    yield rows, error
+                rows, error = [], None
+                continue
+            if error is not None:
+                continue
+            if "\t" in line:
+                fields = line.split("\t")
+                token, tag = fields[0], fields[-1].strip()
+            else:
+                fields = line.split()
+                token, tag = fields[0], fields[-1]
+            if len(fields) < 2 or not tag:
+                error = (line_no, f"line has a token but no tag: {line!r}")
+            elif token == "":
+                error = (line_no, f"line has a tag but no token: {line!r}")
+            else:
+                rows.append((token, tag, line_no))
+    if rows or error:
+        yield rows, error
+
+
+def sentence_to_doc(rows: List[Row], vocab: Vocab, scheme: str, report: ConversionReport) -> Doc:
+    words = [token for token, _, _ in rows]
+    tags = [tag for _, tag, _ in rows]
+    for _, tag, line_no in rows:
+        if not _known_tag(tag, scheme):
+            raise RecordError(f"line {line_no}: unknown tag '{tag}' for the {scheme} scheme")
+    report.entities_read += sum(1 for t in tags if t[0] in "BS")
+    if scheme == "BIO":
+        _note_orphan_inside(rows, report)
+    biluo = scheme_to_biluo(tags, scheme)
+    if scheme != "BIO":
+        bad = is_valid_biluo(biluo)
+        if bad is not None:
+            where = rows[min(bad, len(rows) - 1)][2]
+            prev = tags[bad - 1] if bad > 0 else "<start>"
+            nxt = tags[bad] if bad < len(tags) else "<end>"
+            raise RecordError(f"line {where}: illegal {scheme} sequence {prev} -> {nxt}")
+    doc = Doc(vocab, words=words, spaces=[False] * len(words))
+    doc.ents = biluo_tags_to_spans(doc, biluo)
+    return doc
+
+
+@lru_cache(maxsize=None)
+def _known_tag(tag: str, scheme: str) -> bool:
+    try:
+        scheme_to_biluo([tag], scheme)
+    except ValueError:
+        return False
+    return True
+
+
+def _note_orphan_inside(rows: List[Row], report: ConversionReport) -> None:
+    prev = "O"
+    for token, tag, line_no in rows:
+        if tag.startswith("I-") and prev[2:] != tag[2:]:
+            report.note(line_no, f"{tag} without a preceding B-/I- of that type starts a new entity")
+            report.entities_read += 1
+        prev = tag if tag != "O" else "O"

@@ -1,0 +1,44 @@
+"""What a converter did with each record: written, rejected (why), or changed (how).
+
+Every converter fills one of these so that `read == written + rejected` can be
+checked and printed; nothing is dropped without a line saying so.
+"""
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+
+@dataclass
+class ConversionReport:
+    path: str
+    read: int = 0
+    written: int = 0
+    # (line, reason) of each rejected record
+    rejected: List[Tuple[int, str]] = field(default_factory=list)
+    # (line, note) for records written with a change: an entity left out of
+    # doc.ents because it overlaps another, an I- tag that starts an entity, ...
+    notes: List[Tuple[int, str]] = field(default_factory=list)
+    entities_read: int = 0
+    entities_written: int = 0
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected.append((line, reason))
+
+    def note(self, line: int, message: str) -> None:
+        self.notes.append((line, message))
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.written + len(self.rejected)
+
+    def lines(self) -> List[str]:
+        """One `FILE:LINE: reason` line per rejection and per note."""
+        out = [f"{self.path}:{line}: rejected: {reason}" for line, reason in self.rejected]
+        out += [f"{self.path}:{line}: note: {message}" for line, message in self.notes]
+        return out
+
+    def summary(self) -> str:
+        return (
+            f"{self.path}: read {self.read}, written {self.written}, "
+            f"rejected {len(self.rejected)}; entities read {self.entities_read}, "
+            f"written {self.entities_written}; notes {len(self.notes)}"
+        )

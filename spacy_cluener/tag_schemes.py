@@ -1,0 +1,137 @@
+"""Tag schemes (BIO, BIOES) and the transitions each one allows.
+
+Everything is expressed on top of spaCy's BILUO tags so the library's helpers
+(`offsets_to_biluo_tags`, `biluo_tags_to_spans`, `iob_to_biluo`) do the span
+work. BIOES is BILUO spelled differently: E = L (last), S = U (unit).
+The scheme is chosen in the config and stored with the model; it is never
+guessed from the tags a model predicts.
+"""
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from spacy.training import iob_to_biluo
+
+from .errors import Errors
+
+SCHEMES = ("BIO", "BIOES")
+# Input spellings the converters accept; BMES is BIOES with M for "inside".
+INPUT_SCHEMES = ("BIO", "BIOES", "BMES")
+_TO_BILUO = {
+    "BIO": {"B": "B", "I": "I"},
+    "BIOES": {"B": "B", "I": "I", "E": "L", "S": "U"},
+    "BMES": {"B": "B", "M": "I", "E": "L", "S": "U"},
+}
+_FROM_BILUO = {
+    "BIO": {"B": "B", "I": "I", "L": "I", "U": "B"},
+    "BIOES": {"B": "B", "I": "I", "L": "E", "U": "S"},
+}
+
+
+def check_scheme(scheme: str, allowed: Sequence[str] = SCHEMES) -> str:
+    if scheme not in allowed:
+        raise ValueError(Errors.E001.format(scheme=scheme, allowed=", ".join(allowed)))
+    return scheme
+
+
+def split_tag(tag: str) -> Tuple[str, Optional[str]]:
+    """Split 'B-PER' into ('B', 'PER'); 'O' into ('O', None)."""
+    if tag == "O":
+        return "O", None
+    prefix, sep, label = tag.partition("-")
+    if not sep or not label or not prefix:
+        raise ValueError(Errors.E002.format(tag=tag))
+    return prefix, label
+
+
+def tag_names(labels: Iterable[str], scheme: str) -> List[str]:
+    """The model's output classes: 'O' first, then every prefix for every label."""
+    check_scheme(scheme)
+    prefixes = "BI" if scheme == "BIO" else "BIES"
+    return ["O"] + [f"{p}-{label}" for label in labels for p in prefixes]
+
+
+def scheme_to_biluo(tags: Sequence[str], scheme: str) -> List[str]:
+    """Map tags written in `scheme` (BIO, BIOES or BMES) to spaCy BILUO tags.
+
+    BIO goes through spaCy's `iob_to_biluo`, which starts a new entity at an
+    `I-` that has no `B-` before it (the conlleval convention). For the other
+    schemes the prefixes are renamed; `is_valid_biluo` tells if the result is
+    well formed. Raises ValueError for a prefix the scheme does not have.
+    """
+    check_scheme(scheme, INPUT_SCHEMES)
+    table = _TO_BILUO[scheme]
+    out = []
+    for tag in tags:
+        prefix, label = split_tag(tag)
+        if prefix == "O":
+            out.append("O")
+        elif prefix in table:
+            out.append(f"{table[prefix]}-{label}")
+        else:
+            raise ValueError(Errors.E003.format(tag=tag, scheme=scheme))
+    if scheme == "BIO":
+        return iob_to_biluo(out)
+    return out
+
+
+def biluo_to_scheme(tags: Sequence[str], scheme: str) -> List[str]:
+    """Map spaCy BILUO tags to the model's scheme (BIO or BIOES)."""
+    check_scheme(scheme)
+    table = _FROM_BILUO[scheme]
+    out = []
+    for tag in tags:
+        prefix, label = split_tag(tag)
+        out.append("O" if prefix == "O" else f"{table[prefix]}-{label}")
+    return out
+
+
+def _parts(tag: str, scheme: str) -> Tuple[str, Optional[str]]:
+    """Prefix in BILUO terms, and label."""
+    prefix, label = split_tag(tag)
+    if prefix == "O":
+        return "O", None
+    if scheme == "BILUO":
+        return prefix, label
+    return _TO_BILUO[scheme][prefix], label
+
+
+# The functions below take scheme "BIO", "BIOES", or "BILUO" (spaCy's own tags).
+
+
+def allowed_start(tag: str, scheme: str) -> bool:
+    prefix, _ = _parts(tag, scheme)
+    return prefix in ("O", "B", "U")
+
+
+def allowed_end(tag: str, scheme: str) -> bool:
+    prefix, _ = _parts(tag, scheme)
+    if scheme == "BIO":
+        return True
+    return prefix in ("O", "L", "U")
+
+
+def allowed_transition(prev: str, nxt: str, scheme: str) -> bool:
+    """Whether tag `nxt` may follow tag `prev` in `scheme`."""
+    p_prefix, p_label = _parts(prev, scheme)
+    n_prefix, n_label = _parts(nxt, scheme)
+    if scheme == "BIO":
+        if n_prefix == "I":
+            return p_prefix in ("B", "I") and p_label == n_label
+        return True
+    # BIOES / BILUO: inside an entity only I or L of the same label may follow.
+    if p_prefix in ("B", "I"):
+        return n_prefix in ("I", "L") and p_label == n_label
+    return n_prefix in ("O", "B", "U")
+
+
+def is_valid_biluo(tags: Sequence[str]) -> Optional[int]:
+    """Index of the first tag that makes a BILUO sequence ill-formed, or None."""
+    if not tags:
+        return None
+    if not allowed_start(tags[0], "BILUO"):
+        return 0
+    for i in range(1, len(tags)):
+        if not allowed_transition(tags[i - 1], tags[i], "BILUO"):
+            return i
+    if not allowed_end(tags[-1], "BILUO"):
+        return len(tags)
+    return None
