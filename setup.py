@@ -21,10 +21,12 @@ setup(
         "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],
         "spacy_architectures": [
             "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
+            "spacy_cluener.CharNgramEmbed.v1 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",
         ],
+        "spacy_callbacks": ["spacy_cluener.time_budget.v1 = spacy_cluener.callbacks:make_time_budget"],
         "console_scripts": ["spacy-cluener = spacy_cluener.cli:app"],
     },
 )

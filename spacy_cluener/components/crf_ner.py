@@ -16,7 +16,15 @@ from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
-from spacy.training import Example, biluo_tags_to_spans, validate_examples, validate_get_examples
+from spacy.attrs import IDX
+# spaCy's own helper behind Example.get_aligned_ner: "-" where unannotated.
+from spacy.training.iob_utils import _doc_to_biluo_tags_with_partial
+from spacy.training import (
+    Example,
+    biluo_tags_to_spans,
+    validate_examples,
+    validate_get_examples,
+)
 from thinc.api import set_dropout_rate
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, torch2xp, xp2torch
@@ -214,7 +222,11 @@ class CRFEntityRecognizer(TrainablePipe):
 
     def gold_tag_ids(self, example: Example) -> Optional[List[int]]:
         """The gold tags of an example as ids, or None if any token has none."""
-        biluo = example.get_aligned_ner()
+        if _same_tokens(example):
+            # Skips Example's alignment, which is rebuilt for every update.
+            biluo = _doc_to_biluo_tags_with_partial(example.reference)
+        else:
+            biluo = example.get_aligned_ner()
         if any(tag is None or tag == "-" for tag in biluo):
             return None
         index = {name: i for i, name in enumerate(self.tag_names)}
@@ -275,6 +287,11 @@ class CRFEntityRecognizer(TrainablePipe):
         self.cfg.update(srsly.read_json(util.ensure_path(path) / "cfg"))
         self._build_for_loading()
         return super().from_disk(path, exclude=exclude)
+
+
+def _same_tokens(example: Example) -> bool:
+    x, y = example.predicted, example.reference
+    return len(x) == len(y) and x.text == y.text and numpy.array_equal(x.to_array(IDX), y.to_array(IDX))
 
 
 def _length_mask(lengths: List[int], device) -> torch.Tensor:

@@ -1,4 +1,5 @@
+from .char_ngram_embed import build_char_ngram_embed
 from .crf_tagger import build_crf_tagger
 from .pytorch_crf import EmissionCRF, viterbi_decode
 
-__all__ = ["build_crf_tagger", "EmissionCRF", "viterbi_decode"]
+__all__ = ["build_char_ngram_embed", "build_crf_tagger", "EmissionCRF", "viterbi_decode"]

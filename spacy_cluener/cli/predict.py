@@ -1,0 +1,102 @@
+"""`predict`: a CLUENER JSON-lines file -> a CLUENER leaderboard submission.
+
+Output: one line per input record, in input order,
+`{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
+offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
+`"label": {}` when nothing was found. The id is the record's `id`, else the
+0-based line index of the record in the input. Records are streamed through
+`nlp.pipe`, so the file is never held in memory.
+"""
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import spacy
+import typer
+from spacy.tokens import Doc
+from tqdm import tqdm
+
+from ._app import Arg, Opt, app
+
+
+class InputFormat(str, Enum):
+    cluener = "cluener"
+
+
+class MalformedRecord(ValueError):
+    """A line that is not a CLUENER record; str() is `FILE:LINE: reason`."""
+
+    def __init__(self, path: Path, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
+    """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
+    with open(path, encoding="utf-8-sig") as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise MalformedRecord(path, line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
+            if not isinstance(record, dict):
+                raise MalformedRecord(path, line_no, "record is not a JSON object")
+            if not isinstance(record.get("text"), str):
+                raise MalformedRecord(path, line_no, "missing 'text' (or it is not a string)")
+            yield record["text"], record.get("id", line_no - 1)
+
+
+def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
+    """doc.ents as CLUENER's `label`: type -> entity text -> [[start, end]]."""
+    label: Dict[str, Dict[str, List[List[int]]]] = {}
+    for ent in doc.ents:
+        label.setdefault(ent.label_, {}).setdefault(ent.text, []).append([ent.start_char, ent.end_char - 1])
+    return label
+
+
+def _count_records(path: Path) -> int:
+    with open(path, encoding="utf-8-sig") as file_:
+        return sum(1 for line in file_ if line.strip())
+
+
+@app.command("predict")
+def predict_cli(
+    model: str = Arg(..., help="Pipeline name or path"),
+    input_path: Path = Arg(..., help="CLUENER JSON-lines file (e.g. test.json)", exists=True, dir_okay=False),
+    output_path: Path = Arg(..., help="Submission file to write (JSON lines)"),
+    fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input and output format"),
+    batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
+):
+    """Predict entities for every record and write a leaderboard submission.
+
+    The output is written to a temporary file and moved into place at the
+    end, so a malformed input line (reported as FILE:LINE, exit status 1)
+    leaves no partial submission behind.
+    """
+    nlp = spacy.load(model)
+    total = _count_records(input_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = output_path.with_name(output_path.name + ".partial")
+    written = n_ents = 0
+    try:
+        with open(tmp_path, "w", encoding="utf-8") as out:
+            records = read_cluener_texts(input_path)
+            docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+            # disable=None: no bar when stderr is not a terminal (logs, tests)
+            for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+                label = doc_to_cluener_label(doc)
+                out.write(json.dumps({"id": record_id, "label": label}, ensure_ascii=False) + "\n")
+                written += 1
+                n_ents += len(doc.ents)
+        os.replace(tmp_path, output_path)
+    except MalformedRecord as err:
+        tmp_path.unlink()
+        typer.echo(f"{err}. Nothing written.", err=True)
+        raise typer.Exit(code=1)
+    except BaseException:
+        tmp_path.unlink()
+        raise
+    typer.echo(f"Wrote {written} records ({n_ents} entities) to {output_path}")

@@ -1,0 +1,70 @@
+"""Hashed embeddings of a character and its neighbouring character bigrams.
+
+With one token per character, spaCy's `MultiHashEmbed` attributes (NORM,
+PREFIX, SUFFIX, SHAPE) all collapse to the character itself. Character
+bigrams are the standard cheap feature of Chinese NER without pretrained
+vectors (Zhang & Yang 2018, "char + bichar"): each token also gets the
+embedding of (previous char, char) and (char, next char). Same structure as
+`spacy.MultiHashEmbed.v2`: a feature extractor, one `HashEmbed` per column,
+concatenated and mixed by a Maxout layer.
+"""
+from typing import List
+
+import numpy
+from spacy.attrs import ORTH, SHAPE
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import (
+    HashEmbed,
+    Maxout,
+    Model,
+    chain,
+    concatenate,
+    list2ragged,
+    ragged2list,
+    with_array,
+)
+from thinc.types import Floats2d, Ints2d
+
+_MIX = numpy.uint64(0x9E3779B97F4A7C15)
+_BOUNDARY = numpy.uint64(0x5DEECE66D)
+
+
+@registry.architectures("spacy_cluener.CharNgramEmbed.v1")
+def build_char_ngram_embed(
+    width: int, char_rows: int, bigram_rows: int, shape_rows: int = 1000
+) -> Model[List[Doc], List[Floats2d]]:
+    """width (int): output width. char_rows / bigram_rows / shape_rows (int):
+    hash-table rows for the character, each of its two bigrams, and its SHAPE
+    (which tells digits and Latin letters apart).
+    """
+    rows = [char_rows, bigram_rows, bigram_rows, shape_rows]
+    embeddings = [HashEmbed(width, n, column=i, seed=11 + i, dropout=0.0) for i, n in enumerate(rows)]
+    model = chain(
+        Model("char_ngram_features", _features),
+        list2ragged(),
+        with_array(concatenate(*embeddings)),
+        with_array(Maxout(width, width * len(rows), nP=3, dropout=0.0, normalize=True)),
+        ragged2list(),
+    )
+    model.set_dim("nO", width)
+    return model
+
+
+def ngram_keys(orth: numpy.ndarray) -> "tuple[numpy.ndarray, numpy.ndarray]":
+    """Keys for (previous, this) and (this, next) character pairs."""
+    padded = numpy.concatenate([[_BOUNDARY], orth, [_BOUNDARY]]).astype("uint64")
+    with numpy.errstate(over="ignore"):
+        left = padded[:-2] * _MIX ^ padded[1:-1]
+        right = padded[1:-1] * _MIX ^ padded[2:]
+    return left, right
+
+
+def _features(model: Model, docs: List[Doc], is_train: bool):
+    out: List[Ints2d] = []
+    for doc in docs:
+        attrs = doc.to_array([ORTH, SHAPE]).astype("uint64").reshape((len(doc), 2))
+        left, right = ngram_keys(attrs[:, 0])
+        cols = numpy.stack([attrs[:, 0], left, right, attrs[:, 1]], axis=1)
+        out.append(model.ops.asarray2i(cols, dtype="uint64"))
+    return out, lambda dY: []

@@ -1,0 +1,113 @@
+"""`predict` end to end on an entity_ruler pipeline: ids, order, offsets, errors."""
+import json
+
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from spacy_cluener.cli import app
+
+PATTERNS = [
+    {"label": "name", "pattern": "张三"},
+    {"label": "company", "pattern": "腾讯"},
+    {"label": "address", "pattern": "北京"},
+]
+
+
+@pytest.fixture(scope="module")
+def ruler_model(tmp_path_factory):
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("entity_ruler").add_patterns(PATTERNS)
+    path = tmp_path_factory.mktemp("ruler") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def write_lines(path, records):
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_predict(*args):
+    return CliRunner().invoke(app, ["predict", *map(str, args)])
+
+
+def read_output(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_predict_writes_submission_in_input_order(ruler_model, tmp_path):
+    records = [
+        {"id": 7, "text": "张三在腾讯工作，张三很忙"},
+        {"id": 3, "text": "今天天气 不错"},
+        {"id": 11, "text": "我 在北京 见了 腾讯 的张三"},
+        {"id": 0, "text": "北京北京"},
+        {"id": 5, "text": "没有"},
+    ]
+    inp = write_lines(tmp_path / "test.json", records)
+    out = tmp_path / "sub" / "pred.json"
+    result = run_predict(ruler_model, inp, out, "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    lines = read_output(out)
+    assert [line["id"] for line in lines] == [7, 3, 11, 0, 5]
+    assert all(set(line) == {"id", "label"} for line in lines)
+    assert lines[0]["label"] == {"name": {"张三": [[0, 1], [8, 9]]}, "company": {"腾讯": [[3, 4]]}}
+    assert lines[1]["label"] == {} and lines[4]["label"] == {}
+    assert lines[3]["label"] == {"address": {"北京": [[0, 1], [2, 3]]}}
+    found = 0
+    for record, line in zip(records, lines):
+        for mentions in line["label"].values():
+            for entity, offsets in mentions.items():
+                for start, end in offsets:
+                    assert record["text"][start : end + 1] == entity
+                    found += 1
+    assert found == 3 + 3 + 2
+    assert "Wrote 5 records (8 entities)" in result.output
+    assert not list(out.parent.glob("*.partial"))
+
+
+def test_ids_default_to_line_index(ruler_model, tmp_path):
+    inp = tmp_path / "no_ids.json"
+    inp.write_text('{"text": "张三"}\n\n{"text": "腾讯"}\n{"id": "x", "text": "北京"}\n', encoding="utf-8")
+    out = tmp_path / "pred.json"
+    result = run_predict(ruler_model, inp, out)
+    assert result.exit_code == 0, result.output
+    lines = read_output(out)
+    assert [line["id"] for line in lines] == [0, 2, "x"]
+    assert lines[1]["label"] == {"company": {"腾讯": [[0, 1]]}}
+
+
+@pytest.mark.parametrize(
+    "bad_line,reason",
+    [
+        ('{"id": 1, "text": "张三"', "invalid JSON"),
+        ('["张三"]', "not a JSON object"),
+        ('{"id": 1, "txt": "张三"}', "missing 'text'"),
+    ],
+)
+def test_malformed_line_names_file_and_line(ruler_model, tmp_path, bad_line, reason):
+    good = {"id": 0, "text": "张三在腾讯"}
+    inp = write_lines(tmp_path / "bad.json", [good, good, bad_line, good])
+    out = tmp_path / "pred.json"
+    result = run_predict(ruler_model, inp, out, "--batch-size", 1)
+    assert result.exit_code == 1
+    assert f"{inp}:3: " in result.output and reason in result.output
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_real_test_file_ids(ruler_model, tmp_path, data_dir):
+    """The CLUENER test file: one output line per record, ids 0..1344 in order."""
+    inp = data_dir / "cluener2020" / "test.json"
+    out = tmp_path / "cluener_predict.json"
+    result = run_predict(ruler_model, inp, out)
+    assert result.exit_code == 0, result.output
+    texts = [json.loads(line)["text"] for line in inp.read_text(encoding="utf-8").splitlines()]
+    lines = read_output(out)
+    assert [line["id"] for line in lines] == list(range(len(texts))) == list(range(1345))
+    for text, line in zip(texts, lines):
+        for mentions in line["label"].values():
+            for entity, offsets in mentions.items():
+                assert all(text[start : end + 1] == entity for start, end in offsets)

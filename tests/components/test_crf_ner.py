@@ -1,0 +1,128 @@
+import random
+
+import pytest
+import spacy
+from spacy.training import Example
+from thinc.api import fix_random_seed
+
+from spacy_cluener.scoring import score_entities
+
+TRAIN_DATA = [
+    ("张三在上海工作", [(0, 2, "name"), (3, 5, "address")]),
+    ("李四去了广州", [(0, 2, "name"), (4, 6, "address")]),
+    ("我爱北京天安门", [(2, 4, "address"), (4, 7, "scene")]),
+    ("王五是腾讯的工程师", [(0, 2, "name"), (3, 5, "company"), (6, 9, "position")]),
+]
+SMALL_MODEL = {
+    "@architectures": "spacy_cluener.CRFTagger.v1",
+    "dropout": 0.0,
+    "tok2vec": {
+        "@architectures": "spacy.HashEmbedCNN.v2",
+        "pretrained_vectors": None,
+        "width": 32,
+        "depth": 2,
+        "embed_size": 500,
+        "window_size": 1,
+        "maxout_pieces": 2,
+        "subword_features": False,
+    },
+}
+
+
+def make_examples(nlp):
+    return [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA]
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+@pytest.fixture(params=["BIO", "BIOES"])
+def trained(request):
+    fix_random_seed(0)
+    nlp = spacy.blank("zh")
+    ner = nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    losses = []
+    for _ in range(60):
+        step = {}
+        nlp.update(examples, sgd=optimizer, losses=step)
+        losses.append(step["crf_ner"])
+    return nlp, ner, losses
+
+
+def test_overfitting_IO(trained, tmp_path):
+    nlp, ner, losses = trained
+    assert losses[-1] < losses[0] / 100
+    assert ner.labels == ("address", "company", "name", "position", "scene")
+    for text, gold in TRAIN_DATA:
+        assert ents(nlp(text)) == gold
+    scores = nlp.evaluate(make_examples(nlp))
+    assert scores["ents_f"] == 1.0 and scores["ents_macro_f"] == 1.0
+    # to_disk / from_disk, to_bytes / from_bytes round-trip predictions and cfg
+    nlp.to_disk(tmp_path / "model")
+    nlp2 = spacy.load(tmp_path / "model")
+    nlp3 = spacy.blank("zh")
+    nlp3.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": ner.scheme})
+    nlp3.from_bytes(nlp.to_bytes())
+    for other in (nlp2, nlp3):
+        assert other.get_pipe("crf_ner").cfg == ner.cfg
+        for text, gold in TRAIN_DATA:
+            assert ents(other(text)) == gold
+
+
+def test_scheme_is_stored_not_inferred(trained, tmp_path):
+    nlp, ner, _ = trained
+    nlp.to_disk(tmp_path / "m")
+    # the config on disk says BIOES by default; the stored cfg wins
+    loaded = spacy.load(tmp_path / "m").get_pipe("crf_ner")
+    assert loaded.scheme == ner.scheme
+    assert loaded.tag_names == ner.tag_names
+
+
+def test_batch_padding_and_order_do_not_change_predictions(trained):
+    nlp, _, _ = trained
+    texts = [t for t, _ in TRAIN_DATA] + ["张三" * 40, "", "广州"]
+    alone = [ents(nlp(t)) for t in texts]
+    for batch_size in (1, 3, 16):
+        assert [ents(d) for d in nlp.pipe(texts, batch_size=batch_size)] == alone
+    order = list(range(len(texts)))
+    random.Random(0).shuffle(order)
+    shuffled = list(nlp.pipe([texts[i] for i in order], batch_size=16))
+    assert [ents(shuffled[order.index(i)]) for i in range(len(texts))] == alone
+
+
+def test_labels_from_initialize_and_no_labels_after(tmp_path):
+    nlp = spacy.blank("zh")
+    ner = nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
+    nlp.initialize(lambda: make_examples(nlp), )
+    nlp2 = spacy.blank("zh")
+    ner2 = nlp2.add_pipe("crf_ner", config={"model": SMALL_MODEL})
+    ner2.initialize(lambda: make_examples(nlp2), nlp=nlp2, labels=["name", "game"])
+    assert ner2.labels == ("name", "game")
+    assert ner2.label_data == ["name", "game"]
+    with pytest.raises(ValueError, match="after it was initialized"):
+        ner.add_label("movie")
+    assert ner.add_label("name") == 0
+
+
+def test_initialize_without_entities_fails_clearly():
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
+    examples = [Example.from_dict(nlp.make_doc("没有实体"), {"entities": []})]
+    with pytest.raises(ValueError, match="has no labels"):
+        nlp.initialize(lambda: examples)
+
+
+def test_macro_f_is_mean_of_types():
+    nlp = spacy.blank("zh")
+    gold = nlp.make_doc("张三在上海")
+    gold.ents = [gold.char_span(0, 2, "name"), gold.char_span(3, 5, "address")]
+    pred = nlp.make_doc("张三在上海")
+    pred.ents = [pred.char_span(0, 2, "name")]
+    scores = score_entities([Example(pred, gold)])
+    assert scores["ents_per_type"]["name"]["f"] == 1.0
+    assert scores["ents_per_type"]["address"]["f"] == 0.0
+    assert scores["ents_macro_f"] == pytest.approx(0.5)
+    assert scores["ents_f"] == pytest.approx(2 / 3)
