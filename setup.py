@@ -21,12 +21,17 @@ setup(
         "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],
         "spacy_architectures": [
             "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
+            "spacy_cluener.BiLSTMOnTok2Vec.v1 = spacy_cluener.layers.bilstm:build_bilstm_on_tok2vec",
             "spacy_cluener.CharNgramEmbed.v1 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",
         ],
-        "spacy_callbacks": ["spacy_cluener.time_budget.v1 = spacy_cluener.callbacks:make_time_budget"],
+        "spacy_callbacks": [
+            "spacy_cluener.time_budget.v1 = spacy_cluener.callbacks:make_time_budget",
+            "spacy_cluener.init_frozen_transformer.v1 = spacy_cluener.training.callbacks:create_init_frozen_transformer",
+        ],
+        "spacy_optimizers": ["spacy_cluener.HeadAdam.v1 = spacy_cluener.training.optimizers:create_head_adam"],
         "console_scripts": ["spacy-cluener = spacy_cluener.cli:app"],
     },
 )

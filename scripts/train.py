@@ -30,8 +30,13 @@ def main(
             "@callbacks": "spacy_cluener.time_budget.v1",
             "max_seconds": max_seconds,
         }
-    components = Config().from_disk(config_path, interpolate=False)["components"]
-    if bert and "transformer" in components:
+    config = Config().from_disk(config_path, interpolate=False)
+    if config["training"]["logger"].get("@loggers") == "spacy.ConsoleLogger.v3":
+        output_path.mkdir(parents=True, exist_ok=True)
+        log_file = output_path / "training_log.jsonl"
+        log_file.unlink(missing_ok=True)
+        overrides.setdefault("training.logger.output_file", str(log_file))
+    if bert and "transformer" in config["components"]:
         overrides["components.transformer.model.name"] = bert
     start = time.monotonic()
     try:

@@ -156,6 +156,10 @@ class CRFEntityRecognizer(TrainablePipe):
             raise ValueError(Errors.E006)
         self._set_tags()
         self.model.initialize(X=doc_sample)
+        # Stored so that loading can build the torch head before reading its
+        # weights: a transformer listener's width is not known until the
+        # transformer is loaded and linked, after this component's from_disk.
+        self.cfg["nI"] = self.model.get_ref("crf_head").get_dim("nI")
 
     def _set_tags(self) -> None:
         set_tag_names(self.model, self.tag_names, self.scheme)
@@ -163,7 +167,7 @@ class CRFEntityRecognizer(TrainablePipe):
     def _build_for_loading(self) -> None:
         """Build the torch module from cfg before loading weights into it."""
         self._set_tags()
-        width = tok2vec_width(self.model)
+        width = self.cfg.get("nI") or tok2vec_width(self.model)
         if width is None:
             raise ValueError("crf_ner: the tok2vec layer has no output width (nO) set")
         build_crf_head(self.model.get_ref("crf_head"), width)

@@ -12,6 +12,7 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
 from thinc.types import Floats2d, Floats3d
 
+from ..training.param_groups import mark_head
 from .pytorch_crf import EmissionCRF
 
 InT = List[Doc]
@@ -63,6 +64,8 @@ def build_crf_head(head: Model, nI: int) -> None:
         layer.set_dim("nI", nI)
         layer.set_dim("nO", len(tag_names))
     head.layers.append(wrapper)
+    # Trained from scratch: HeadAdam.v1 gives it the head learning rate.
+    mark_head(head)
 
 
 def get_crf_module(model: Model) -> Optional[EmissionCRF]:

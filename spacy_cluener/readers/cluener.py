@@ -26,9 +26,10 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
     """Yield a Doc for each valid record of a CLUENER file, reporting the rest.
 
     Blank lines (e.g. trailing ones) are not records. A UTF-8 BOM and CRLF
-    line endings are accepted.
+    line endings are accepted. Bytes that are not UTF-8 reject their record,
+    not the file (they are read as lone surrogates, see `check_unicode`).
     """
-    with open(path, encoding="utf-8-sig", newline=None) as file_:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
             if not line.strip():
                 continue
@@ -45,16 +46,22 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
 
 def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
     try:
-        record = json.loads(line)
+        # a BOM can also start a later line, e.g. after `cat a.json b.json`
+        record = json.loads(line.lstrip("\ufeff"))
     except json.JSONDecodeError as err:
         raise RecordError(f"invalid JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise RecordError("record is not a JSON object")
     text = record.get("text")
     if not isinstance(text, str):
         raise RecordError("missing 'text' (or it is not a string)")
+    check_unicode(text, "'text'")
     doc = nlp.make_doc(text)
     if "id" in record:
+        if isinstance(record["id"], str):
+            check_unicode(record["id"], "'id'")
         doc.user_data["id"] = record["id"]
     if "label" not in record:
         return doc
@@ -82,9 +89,14 @@ def _label_spans(doc: Doc, label, line_no: int, report: ConversionReport) -> Lis
     seen = set()
     spans = []
     for ent_type, mentions in label.items():
+        check_unicode(ent_type, "a label")
+        if not ent_type:
+            # spaCy reads an empty label as "no entity": it would vanish silently
+            raise RecordError("a label (entity type) is the empty string")
         if not isinstance(mentions, dict):
             raise RecordError(f"label '{ent_type}' is not a mapping of entity -> offsets")
         for entity, offsets in mentions.items():
+            check_unicode(entity, f"an entity of {ent_type}")
             if not isinstance(offsets, list):
                 raise RecordError(f"offsets of {ent_type} '{entity}' are not a list")
             for pair in offsets:
@@ -103,6 +115,18 @@ def _label_spans(doc: Doc, label, line_no: int, report: ConversionReport) -> Lis
                     )
                 spans.append(span)
     return spans
+
+
+def check_unicode(value: str, what: str) -> None:
+    """Reject strings spaCy cannot store: lone surrogates, from a JSON escape
+    such as \\ud83d without its pair or from bytes that are not UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise RecordError(
+            f"{what} is not valid Unicode: {value[err.start]!r} at position {err.start} "
+            "(a lone surrogate escape, or bytes that are not UTF-8)"
+        ) from None
 
 
 def _check_offsets(pair, ent_type: str, entity: str, text: str) -> Tuple[int, int]:

@@ -17,7 +17,7 @@ from spacy.training import biluo_tags_to_spans
 from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
-from .cluener import RecordError
+from .cluener import RecordError, check_unicode
 from .report import ConversionReport
 
 Row = Tuple[str, str, int]  # token, tag, line number
@@ -46,7 +46,8 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
     """Group lines into sentences; a sentence with a bad line carries the error."""
     rows: List[Row] = []
     error = None
-    with open(path, encoding="utf-8-sig", newline=None) as file_:
+    # surrogateescape: bytes that are not UTF-8 reject their sentence, not the file
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
             line = line.rstrip("\r\n")
             if not line.strip(" \t"):
@@ -56,12 +57,18 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
                 continue
             if error is not None:
                 continue
+            try:
+                check_unicode(line, "line")
+            except RecordError as err:
+                error = (line_no, str(err))
+                continue
             if "\t" in line:
                 fields = line.split("\t")
                 token, tag = fields[0], fields[-1].strip()
             else:
                 fields = line.split()
-                token, tag = fields[0], fields[-1]
+                # a line of Unicode-only whitespace (U+3000) splits into nothing
+                token, tag = (fields[0], fields[-1]) if fields else (line, "")
             if len(fields) < 2 or not tag:
                 error = (line_no, f"line has a token but no tag: {line!r}")
             elif token == "":

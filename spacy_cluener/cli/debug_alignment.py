@@ -1,0 +1,57 @@
+"""`debug-alignment`: what the transformer feeds the CRF, one row per wordpiece."""
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._app import Arg, Opt, app
+
+
+@app.command("debug-alignment")
+def debug_alignment_cli(
+    model: Path = Arg(..., help="Trained pipeline directory, or a training config (.cfg)", exists=True),
+    data_path: Path = Arg(..., help="DocBin (.spacy) to check", exists=True, dir_okay=False),
+    n_docs: int = Opt(5, "--n", "-n", help="Number of docs to check, from the start (0 = all)"),
+    model_name: Optional[str] = Opt(
+        None, "--model-name", help="With a config: transformer weights (hub id or local dir) to use"
+    ),
+    batch_size: int = Opt(8, "--batch-size", "-b", help="Docs per transformer batch (padding shows up here)"),
+    quiet: bool = Opt(False, "--quiet", "-q", help="Print only the summary and the problems"),
+):
+    """Print, for each doc, every wordpiece ([CLS], [SEP], [PAD] included):
+    window, position, wordpiece, attention mask, the character token(s) it is
+    aligned to and their gold tag as the CRF trains on it.
+
+    Exits with status 1 if a special or padding wordpiece is aligned to a
+    token, if a token has no wordpiece (hence a zero vector), or if the CRF's
+    mask and the doc lengths disagree. [UNK] pieces are counted as a warning.
+    A config is initialized on the data (random CRF weights: the alignment
+    does not depend on training).
+    """
+    # Registers the architectures a config or a saved pipeline may name.
+    from .. import training  # noqa: F401
+    from ..layers import bilstm  # noqa: F401
+    from ..debugging.alignment import (
+        check_alignment,
+        format_doc,
+        load_pipeline,
+        read_examples,
+        summary_lines,
+    )
+
+    corpus = read_examples(data_path, limit=max(n_docs, 0))
+    try:
+        nlp = load_pipeline(model, corpus, model_name=model_name)
+    except ValueError as err:
+        typer.echo(f"ERROR: {err}", err=True)
+        raise typer.Exit(code=2)
+    report = check_alignment(nlp, corpus(nlp), batch_size=batch_size)
+    if not quiet:
+        for item in report.docs:
+            for line in format_doc(item):
+                typer.echo(line)
+            typer.echo("")
+    for level, text in summary_lines(report):
+        typer.echo(f"{level.upper()}: {text}")
+    if not report.ok:
+        raise typer.Exit(code=1)

@@ -1,0 +1,49 @@
+"""`[initialize.before_init]` callback that makes a frozen transformer usable.
+
+spaCy does not initialize frozen components (`init_nlp` disables them while
+calling `nlp.initialize`): it expects them to be sourced from a trained
+pipeline. A transformer frozen straight from Hugging Face weights would then
+never load them. This callback loads the weights of the frozen transformer
+components that have none yet and connects their listeners, so the
+`crf_ner` head can be trained on a fixed encoder:
+
+    [training]
+    frozen_components = ["transformer"]
+    annotating_components = ["transformer"]
+
+(`annotating_components` makes the frozen transformer set `doc._.trf_data`
+during training, which is what the listener reads when its upstream
+component is not being updated.)
+"""
+from typing import Callable, List
+
+from spacy.language import Language
+from spacy.util import registry
+
+
+@registry.callbacks("spacy_cluener.init_frozen_transformer.v1")
+def create_init_frozen_transformer(frozen_components: List[str]) -> Callable[[Language], Language]:
+    """frozen_components (List[str]): normally `${training.frozen_components}`;
+        names that are not transformers, or whose weights are already loaded
+        (sourced components), are left alone.
+    RETURNS (Callable[[Language], Language]): the before_init callback.
+    """
+
+    def init_frozen_transformer(nlp: Language) -> Language:
+        for name in frozen_components:
+            if name not in nlp.component_names:
+                continue
+            pipe = nlp.get_pipe(name)
+            attrs = getattr(getattr(pipe, "model", None), "attrs", {})
+            if "has_transformer" not in attrs or attrs["has_transformer"]:
+                continue
+            # Transformer.initialize loads the Hugging Face weights; it does not
+            # read the examples. It links listeners only among enabled pipes,
+            # and a frozen pipe is disabled here, so link them ourselves: that
+            # also gives each listener its width (nO).
+            pipe.initialize(lambda: [], nlp=nlp)
+            for _, proc in nlp.components:
+                pipe.find_listeners(proc)
+        return nlp
+
+    return init_frozen_transformer
