@@ -16,3 +16,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "misaligned tokens); the CRF needs a tag for every token, so they are left "
             "out of the loss.")
     E008 = "Unknown input format '{fmt}'. Choose one of: {allowed}."
+    E009 = ("Component '{component}' reads its transformer weights from '{path}', which is "
+            "not a directory. Give a directory with config.json, the weights and vocab.txt "
+            "(scripts/train.py --bert DIR, or --components.{component}.model.name DIR), "
+            "or a Hugging Face hub name.")

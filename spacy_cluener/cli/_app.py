@@ -1,4 +1,6 @@
+import spacy
 import typer
+from spacy.language import Language
 
 app = typer.Typer(
     name="spacy_cluener",
@@ -8,6 +10,16 @@ app = typer.Typer(
 )
 Arg = typer.Argument
 Opt = typer.Option
+
+
+def load_pipeline(model: str) -> Language:
+    """spacy.load for the commands: a pipeline that cannot be found or read
+    (spaCy's E050/E053 OSError) is one line on stderr and exit status 1."""
+    try:
+        return spacy.load(model)
+    except OSError as err:
+        typer.echo(f"Cannot load the pipeline '{model}': {err}", err=True)
+        raise typer.Exit(code=1)
 
 
 @app.callback()

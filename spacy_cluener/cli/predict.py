@@ -13,12 +13,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
-import spacy
 import typer
 from spacy.tokens import Doc
 from tqdm import tqdm
 
-from ._app import Arg, Opt, app
+from ..readers.cluener import RecordError, check_unicode
+from ._app import Arg, Opt, app, load_pipeline
 
 
 class InputFormat(str, Enum):
@@ -34,7 +34,7 @@ class MalformedRecord(ValueError):
 
 def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
     """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
-    with open(path, encoding="utf-8-sig") as file_:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         for line_no, line in enumerate(file_, start=1):
             if not line.strip():
                 continue
@@ -46,6 +46,12 @@ def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
                 raise MalformedRecord(path, line_no, "record is not a JSON object")
             if not isinstance(record.get("text"), str):
                 raise MalformedRecord(path, line_no, "missing 'text' (or it is not a string)")
+            try:
+                check_unicode(record["text"], "'text'")
+                if isinstance(record.get("id"), str):
+                    check_unicode(record["id"], "'id'")
+            except RecordError as err:
+                raise MalformedRecord(path, line_no, str(err)) from None
             yield record["text"], record.get("id", line_no - 1)
 
 
@@ -58,7 +64,7 @@ def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
 
 
 def _count_records(path: Path) -> int:
-    with open(path, encoding="utf-8-sig") as file_:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         return sum(1 for line in file_ if line.strip())
 
 
@@ -76,7 +82,7 @@ def predict_cli(
     end, so a malformed input line (reported as FILE:LINE, exit status 1)
     leaves no partial submission behind.
     """
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     total = _count_records(input_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = output_path.with_name(output_path.name + ".partial")

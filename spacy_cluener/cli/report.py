@@ -3,7 +3,6 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import spacy
 import typer
 from spacy.tokens import DocBin
 
@@ -18,7 +17,7 @@ from ..evaluation import (
     report_to_markdown,
 )
 from ..scoring import score_entities
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, load_pipeline
 
 
 @app.command("report")
@@ -48,7 +47,7 @@ def report_cli(
     """
     from ..evaluation import charts  # matplotlib: imported only when needed
 
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
     examples = predict_examples(nlp, gold_docs, batch_size=batch_size)
     report = {"model": str(model), "data": str(data_path)}

@@ -15,10 +15,13 @@ components that have none yet and connects their listeners, so the
 during training, which is what the listener reads when its upstream
 component is not being updated.)
 """
+from pathlib import Path
 from typing import Callable, List
 
 from spacy.language import Language
 from spacy.util import registry
+
+from ..errors import Errors
 
 
 @registry.callbacks("spacy_cluener.init_frozen_transformer.v1")
@@ -30,6 +33,7 @@ def create_init_frozen_transformer(frozen_components: List[str]) -> Callable[[La
     """
 
     def init_frozen_transformer(nlp: Language) -> Language:
+        check_local_weights(nlp)
         for name in frozen_components:
             if name not in nlp.component_names:
                 continue
@@ -47,3 +51,18 @@ def create_init_frozen_transformer(frozen_components: List[str]) -> Callable[[La
         return nlp
 
     return init_frozen_transformer
+
+
+def check_local_weights(nlp: Language) -> None:
+    """Fail in one line when a transformer's `name` is meant as a local
+    directory that does not exist. Hugging Face would read it as a hub id and
+    fail deep inside its validation ("Repo id must be in the form ...").
+    A name shaped like a hub id (`org/model`) is left to Hugging Face."""
+    for name, pipe in nlp.components:
+        attrs = getattr(getattr(pipe, "model", None), "attrs", {})
+        model_name = attrs.get("name") if "has_transformer" in attrs else None
+        if not isinstance(model_name, str):
+            continue
+        local = model_name.startswith((".", "/", "~")) or model_name.count("/") > 1 or "\\" in model_name
+        if local and not Path(model_name).expanduser().is_dir():
+            raise ValueError(Errors.E009.format(component=name, path=model_name))
