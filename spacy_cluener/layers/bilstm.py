@@ -18,13 +18,13 @@ from typing import List, Optional
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain
 from thinc.types import Floats2d
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..training.param_groups import mark_head
-from .crf_tagger import pad
+from .crf_tagger import convert_padded_inputs, convert_padded_outputs
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -54,7 +54,7 @@ def build_bilstm_on_tok2vec(
     if hidden_width < 2 or hidden_width % 2:
         raise ValueError(f"BiLSTMOnTok2Vec: hidden_width must be even and >= 2, got {hidden_width}")
     module = LazyBiLSTM(hidden_width, depth, dropout)
-    wrapper = PyTorchWrapper_v2(module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs)
+    wrapper = PyTorchWrapper_v2(module, convert_inputs=_convert_inputs, convert_outputs=convert_padded_outputs)
     wrapper.set_dim("nO", hidden_width)
     lstm: Model[OutT, OutT] = Model(
         "bilstm",
@@ -151,26 +151,7 @@ def _forward(model: Model, Xs: OutT, is_train: bool):
 
 
 def _convert_inputs(model: Model, Xs: OutT, is_train: bool):
-    device = model.shims[0].device
-    lengths = [len(x) for x in Xs]
-    Xt = xp2torch(pad(model, Xs, model.get_dim("nI")), requires_grad=is_train, device=device)
-
-    def get_dX(dXt: ArgsKwargs) -> OutT:
-        dX = torch2xp(dXt.args[0])
-        return [model.ops.as_contig(dX[i, :n]) for i, n in enumerate(lengths)]
-
-    return ArgsKwargs(args=(Xt, torch.tensor(lengths, dtype=torch.long)), kwargs={}), get_dX
-
-
-def _convert_outputs(model: Model, X_Yt, is_train: bool):
-    Xs, Yt = X_Yt
-    device = model.shims[0].device
-    lengths = [len(x) for x in Xs]
-    Y = torch2xp(Yt)
-    Ys = [model.ops.as_contig(Y[i, :n]) for i, n in enumerate(lengths)]
-
-    def get_dYt(dYs: OutT) -> ArgsKwargs:
-        dYt = xp2torch(pad(model, dYs, model.get_dim("nO")), device=device)
-        return ArgsKwargs(args=((Yt,),), kwargs={"grad_tensors": (dYt,)})
-
-    return Ys, get_dYt
+    """As `convert_padded_inputs`, plus the lengths for packing."""
+    args, get_dX = convert_padded_inputs(model, Xs, is_train)
+    lengths = torch.tensor([len(x) for x in Xs], dtype=torch.long)
+    return ArgsKwargs(args=args.args + (lengths,), kwargs={}), get_dX

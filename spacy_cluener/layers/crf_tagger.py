@@ -58,7 +58,7 @@ def build_crf_head(head: Model, nI: int) -> None:
     tag_names = head.attrs["tag_names"]
     module = EmissionCRF(nI, tag_names, head.attrs["scheme"], dropout=head.attrs["dropout"])
     wrapper = PyTorchWrapper_v2(
-        module, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+        module, convert_inputs=convert_padded_inputs, convert_outputs=convert_padded_outputs
     )
     for layer in (head, wrapper):
         layer.set_dim("nI", nI)
@@ -105,7 +105,9 @@ def pad(model: Model, seqs: Sequence[Floats2d], width: int) -> Floats3d:
     return out
 
 
-def _convert_inputs(model: Model, Xs: List[Floats2d], is_train: bool):
+def convert_padded_inputs(model: Model, Xs: List[Floats2d], is_train: bool):
+    """PyTorchWrapper input conversion: a list of (length, nI) arrays -> one
+    zero-padded (batch, longest, nI) tensor; gradients are unpadded again."""
     device = model.shims[0].device
     lengths = [len(x) for x in Xs]
     Xt = xp2torch(pad(model, Xs, model.get_dim("nI")), requires_grad=is_train, device=device)
@@ -117,7 +119,9 @@ def _convert_inputs(model: Model, Xs: List[Floats2d], is_train: bool):
     return ArgsKwargs(args=(Xt,), kwargs={}), get_dX
 
 
-def _convert_outputs(model: Model, X_Yt, is_train: bool):
+def convert_padded_outputs(model: Model, X_Yt, is_train: bool):
+    """PyTorchWrapper output conversion: (batch, longest, nO) -> a list of
+    (length, nO) arrays, and back for the gradient."""
     Xs, Yt = X_Yt
     device = model.shims[0].device
     lengths = [len(x) for x in Xs]

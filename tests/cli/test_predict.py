@@ -7,20 +7,6 @@ from typer.testing import CliRunner
 
 from spacy_cluener.cli import app
 
-PATTERNS = [
-    {"label": "name", "pattern": "张三"},
-    {"label": "company", "pattern": "腾讯"},
-    {"label": "address", "pattern": "北京"},
-]
-
-
-@pytest.fixture(scope="module")
-def ruler_model(tmp_path_factory):
-    nlp = spacy.blank("zh")
-    nlp.add_pipe("entity_ruler").add_patterns(PATTERNS)
-    path = tmp_path_factory.mktemp("ruler") / "model"
-    nlp.to_disk(path)
-    return path
 
 
 def write_lines(path, records):

@@ -302,20 +302,6 @@ def test_read_jsonl_training_log(tmp_path):
 
 # ------------------------------------------------------------ CLI
 
-RULER_PATTERNS = [
-    {"label": "name", "pattern": "张三"},
-    {"label": "company", "pattern": "腾讯"},
-    {"label": "address", "pattern": "北京"},
-]
-
-
-@pytest.fixture(scope="module")
-def ruler_model(tmp_path_factory):
-    nlp = spacy.blank("zh")
-    nlp.add_pipe("entity_ruler").add_patterns(RULER_PATTERNS)
-    path = tmp_path_factory.mktemp("ruler") / "model"
-    nlp.to_disk(path)
-    return path
 
 
 GOLD = [
