@@ -44,7 +44,10 @@ def main(
             source = f"copied from {local}"
         else:
             print(f"downloading    {asset['url']}")
-            urllib.request.urlretrieve(asset["url"], dest)
+            try:
+                urllib.request.urlretrieve(asset["url"], dest)
+            except OSError as err:
+                sys.exit(f"{dest}: no local copy at {local}, and the download failed: {err}")
             source = "downloaded"
         actual = sha256(dest)
         if actual != expected:
