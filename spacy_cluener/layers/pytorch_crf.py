@@ -85,9 +85,11 @@ def viterbi_decode(
 ) -> torch.Tensor:
     """Batched Viterbi over (batch, length, n_tags) emissions, batch first.
 
-    Same recursion and tie-breaking as `torchcrf.CRF._viterbi_decode`, but the
-    backtrace runs on tensors for the whole batch, so the only host sync is the
-    caller's when it reads the result. Every sequence must have mask[:, 0] set.
+    Returns what `torchcrf.CRF.decode` returns (tested on random emissions),
+    but the backtrace runs on tensors for the whole batch, so the only host
+    sync is the caller's when it reads the result; each step keeps only the
+    max scores and adds the emissions after the max, on (batch, tags).
+    Every sequence must have mask[:, 0] set.
     """
     batch, length, _ = emissions.shape
     mask = mask.bool()
@@ -99,20 +101,20 @@ def viterbi_decode(
     # indices); the backtrace recomputes the argmax for the one tag it follows.
     scores: List[torch.Tensor] = [score]
     for t in range(1, length):
-        next_score = (score.unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1)).amax(dim=1)
+        # The emission of the next tag does not depend on the previous one:
+        # add it after the max, on (batch, tags) instead of (batch, tags, tags).
+        next_score = (score.unsqueeze(2) + transitions).amax(dim=1) + emissions[:, t]
         score = torch.where(mask[:, t].unsqueeze(1), next_score, score)
         scores.append(score)
     score = score + end
     _, best_last = score.max(dim=1)
     lengths = mask.sum(dim=1)
-    rows = torch.arange(batch, device=emissions.device)
     cur = best_last
     tags[:, length - 1] = cur
     for t in range(length - 1, 0, -1):
-        # Column `cur` of step t's (previous, next) scores, summed in the same
-        # order as above: bitwise the same values, so the same first-index
-        # tie-breaking as torchcrf.
-        prev = (scores[t - 1] + transitions[:, cur].t() + emissions[rows, t, cur].unsqueeze(1)).argmax(dim=1)
+        # The best previous tag for `cur`: the argmax of the same sums the
+        # forward pass took the max of (first index on ties, as torchcrf).
+        prev = (scores[t - 1] + transitions[:, cur].t()).argmax(dim=1)
         # Inside the sequence follow the back-pointer; in the padding, the
         # tag at the last real position is the best final tag.
         cur = torch.where(t < lengths, prev, best_last)
