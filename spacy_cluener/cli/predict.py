@@ -68,6 +68,17 @@ def _count_records(path: Path) -> int:
         return sum(1 for line in file_ if line.strip())
 
 
+# Characters that json.dumps(ensure_ascii=False) leaves raw but that
+# str.splitlines() and many JSON-lines readers treat as line breaks.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_line(obj) -> str:
+    """One JSON-lines record: readable Chinese, but no raw line separators
+    (they can only occur inside strings, where the escape is equivalent)."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
 @app.command("predict")
 def predict_cli(
     model: str = Arg(..., help="Pipeline name or path"),
@@ -94,7 +105,7 @@ def predict_cli(
             # disable=None: no bar when stderr is not a terminal (logs, tests)
             for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
                 label = doc_to_cluener_label(doc)
-                out.write(json.dumps({"id": record_id, "label": label}, ensure_ascii=False) + "\n")
+                out.write(json_line({"id": record_id, "label": label}))
                 written += 1
                 n_ents += len(doc.ents)
         os.replace(tmp_path, output_path)

@@ -97,3 +97,13 @@ def test_real_test_file_ids(ruler_model, tmp_path, data_dir):
         for mentions in line["label"].values():
             for entity, offsets in mentions.items():
                 assert all(text[start : end + 1] == entity for start, end in offsets)
+
+
+def test_json_lines_output_has_no_raw_line_separators():
+    from spacy_cluener.cli.predict import json_line
+
+    record = {"id": 0, "label": {"name": {"张\x85三\u2028\u2029": [[0, 4]]}}}
+    line = json_line(record)
+    assert len(line.splitlines()) == 1
+    assert json.loads(line) == record
+    assert "张" in line  # Chinese stays readable
