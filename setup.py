@@ -1,10 +1,14 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+README = Path(__file__).parent / "README.md"
 
 setup(
     name="spacy-cluener",
     version="0.1.0",
     description="Chinese NER for spaCy: a pytorch-crf CRF tagger on CNN or chinese-bert-wwm-ext",
-    long_description=open("README.md", encoding="utf8").read() if __import__("os").path.exists("README.md") else "",
+    long_description=README.read_text(encoding="utf8") if README.exists() else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["spacy_cluener", "spacy_cluener.*"]),
     python_requires=">=3.9",
