@@ -1,6 +1,4 @@
 """A short real `spacy train` run of configs/cnn_crf.cfg on a slice of CLUENER."""
-import json
-
 import pytest
 import spacy
 import srsly
@@ -38,7 +36,6 @@ def corpus(tmp_path_factory, data_dir):
 
 def dev_f1(nlp, path):
     gold = list(DocBin().from_disk(path).get_docs(nlp.vocab))
-    examples = [Example(nlp(doc.text), doc) for doc in gold]
     return nlp.evaluate([Example(nlp.make_doc(doc.text), doc) for doc in gold])["ents_f"] or 0.0
 
 
