@@ -224,8 +224,18 @@ class CRFEntityRecognizer(TrainablePipe):
         losses[self.name] += loss
         return losses
 
-    def gold_tag_ids(self, example: Example) -> Optional[List[int]]:
-        """The gold tags of an example as ids, or None if any token has none."""
+    def tag_index(self) -> Dict[str, int]:
+        """Tag name -> id, in the order of the model's output columns."""
+        return {name: i for i, name in enumerate(self.tag_names)}
+
+    def gold_tag_ids(
+        self, example: Example, index: Optional[Dict[str, int]] = None
+    ) -> Optional[List[int]]:
+        """The gold tags of an example as ids, or None if any token has none.
+
+        index (Optional[Dict[str, int]]): `tag_index()`, passed in by callers
+            that convert a whole batch so it is built once, not per example.
+        """
         if _same_tokens(example):
             # Skips Example's alignment, which is rebuilt for every update.
             biluo = _doc_to_biluo_tags_with_partial(example.reference)
@@ -233,7 +243,8 @@ class CRFEntityRecognizer(TrainablePipe):
             biluo = example.get_aligned_ner()
         if any(tag is None or tag == "-" for tag in biluo):
             return None
-        index = {name: i for i, name in enumerate(self.tag_names)}
+        if index is None:
+            index = self.tag_index()
         tags = biluo_to_scheme(biluo, self.scheme)
         unknown = [t for t in tags if t not in index]
         if unknown:
@@ -251,7 +262,8 @@ class CRFEntityRecognizer(TrainablePipe):
         """
         examples = list(examples)
         validate_examples(examples, "CRFEntityRecognizer.get_loss")
-        gold = [self.gold_tag_ids(eg) if len(eg.predicted) else None for eg in examples]
+        index = self.tag_index()
+        gold = [self.gold_tag_ids(eg, index) if len(eg.predicted) else None for eg in examples]
         keep = [i for i, tags in enumerate(gold) if tags is not None]
         skipped = sum(1 for eg, tags in zip(examples, gold) if tags is None and len(eg.predicted))
         if skipped:
