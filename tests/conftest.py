@@ -14,6 +14,19 @@ def nlp():
     return spacy.blank("zh")
 
 
+def cluener_slice(data_dir: Path, out_dir: Path, split: str, n: int) -> Path:
+    """The first n records of CLUENER `split`, as JSON lines and as a DocBin
+    (returned), for tests that train on a small real corpus."""
+    from spacy_cluener.cli.convert import convert_file
+
+    lines = (data_dir / "cluener2020" / f"{split}.json").read_text(encoding="utf8").splitlines()[:n]
+    (out_dir / f"{split}.json").write_text("\n".join(lines) + "\n", encoding="utf8")
+    doc_bin, report = convert_file(out_dir / f"{split}.json", "cluener")
+    assert report.written == n
+    doc_bin.to_disk(out_dir / f"{split}.spacy")
+    return out_dir / f"{split}.spacy"
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     if not DATA.exists():

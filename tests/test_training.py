@@ -6,9 +6,7 @@ from spacy.cli.train import train
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from spacy_cluener.cli.convert import convert_file
-
-from .conftest import REPO
+from .conftest import REPO, cluener_slice
 
 SMALL = {
     "components.tok2vec.model.encode.width": 64,
@@ -26,11 +24,7 @@ SMALL = {
 def corpus(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("corpus")
     for split, n in (("train", 1500), ("dev", 300)):
-        lines = (data_dir / "cluener2020" / f"{split}.json").read_text(encoding="utf8").splitlines()[:n]
-        (out / f"{split}.json").write_text("\n".join(lines) + "\n", encoding="utf8")
-        doc_bin, report = convert_file(out / f"{split}.json", "cluener")
-        assert report.written == n
-        doc_bin.to_disk(out / f"{split}.spacy")
+        cluener_slice(data_dir, out, split, n)
     return out
 
 

@@ -8,7 +8,6 @@ CLUENER and checks that `init_nlp` then starts from exactly those weights.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy
 import pytest
@@ -18,9 +17,7 @@ from spacy.training.initialize import init_nlp
 from spacy.training.pretrain import pretrain
 from spacy.util import load_config
 
-from spacy_cluener.cli.convert import convert_file
-
-from ..conftest import REPO
+from ..conftest import REPO, cluener_slice
 
 SCRIPT = REPO / "scripts" / "raw_text.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"
@@ -38,11 +35,7 @@ SMALL = {
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("pretrain_corpus")
-    lines = (data_dir / "cluener2020" / "train.json").read_text(encoding="utf8").splitlines()[:120]
-    (out / "train.json").write_text("\n".join(lines) + "\n", encoding="utf8")
-    doc_bin, report = convert_file(out / "train.json", "cluener")
-    assert report.written == 120
-    doc_bin.to_disk(out / "train.spacy")
+    cluener_slice(data_dir, out, "train", 120)
     blank = DocBin()
     blank.add(Doc(spacy.blank("zh").vocab, words=[" "], spaces=[False]))
     blank.to_disk(out / "blank.spacy")
