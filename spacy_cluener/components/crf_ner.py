@@ -16,7 +16,7 @@ from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
-from spacy.attrs import IDX
+from spacy.attrs import IDX, IS_SPACE
 # spaCy's own helper behind Example.get_aligned_ner: "-" where unannotated.
 from spacy.training.iob_utils import _doc_to_biluo_tags_with_partial
 from spacy.training import (
@@ -31,6 +31,7 @@ from thinc.api import Config, Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from ..errors import Errors
+from ..layers.pytorch_crf import FORBIDDEN
 from ..layers.crf_tagger import (
     build_crf_head,
     get_crf_module,
@@ -177,9 +178,17 @@ class CRFEntityRecognizer(TrainablePipe):
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
-        return self._decode(self.model.predict(docs))
+        spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
+        return self._decode(self.model.predict(docs), spaces)
 
-    def _decode(self, scores: List[Floats2d]) -> List[numpy.ndarray]:
+    def _decode(
+        self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
+    ) -> List[numpy.ndarray]:
+        """Viterbi over the emissions. Tokens flagged in `spaces` (standalone
+        whitespace: two spaces, a newline) are decoded as `O`. spaCy's `ner`
+        never starts an entity on whitespace either; here it matters more,
+        because a transformer gives such a token no wordpiece, hence a zero
+        vector, so its emissions carry no evidence."""
         crf = self.crf
         lengths = [len(s) for s in scores]
         keep = [i for i, n in enumerate(lengths) if n > 0]
@@ -189,6 +198,12 @@ class CRFEntityRecognizer(TrainablePipe):
         device = next(crf.parameters()).device
         emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
         mask = _length_mask([lengths[i] for i in keep], device)
+        if spaces is not None and any(spaces[i].any() for i in keep):
+            is_space = torch.zeros(mask.shape, dtype=torch.bool, device=device)
+            for row, i in enumerate(keep):
+                is_space[row, : lengths[i]] = torch.from_numpy(spaces[i])
+            not_o = torch.tensor([name != "O" for name in self.tag_names], device=device)
+            emissions = emissions.masked_fill(is_space.unsqueeze(-1) & not_o, FORBIDDEN)
         best = crf.decode(emissions, mask).cpu().numpy()
         for row, i in enumerate(keep):
             out[i] = best[row, : lengths[i]]

@@ -1,9 +1,10 @@
 import random
 
+import numpy
 import pytest
 import spacy
 from spacy.training import Example
-from thinc.api import fix_random_seed
+from thinc.api import Model, fix_random_seed
 
 from spacy_cluener.scoring import score_entities
 
@@ -126,3 +127,22 @@ def test_macro_f_is_mean_of_types():
     assert scores["ents_per_type"]["address"]["f"] == 0.0
     assert scores["ents_macro_f"] == pytest.approx(0.5)
     assert scores["ents_f"] == pytest.approx(2 / 3)
+
+
+def test_whitespace_tokens_are_never_in_entities(trained, monkeypatch):
+    nlp, ner, _ = trained
+    doc = nlp.make_doc("张三  李四\n\n北京")
+    spaces = [t.i for t in doc if t.is_space]
+    assert spaces  # standalone whitespace tokens, not just token.whitespace_
+    tag = "B-name" if ner.scheme == "BIO" else "S-name"
+    scores = numpy.zeros((len(doc), len(ner.tag_names)), dtype="f")
+    scores[:, ner.tag_names.index(tag)] = 50.0
+    # without the rule, these emissions put every token, whitespace included, in an entity
+    assert all(ner.tag_names[i] == tag for i in ner._decode([scores])[0])
+    model_predict = Model.predict  # a Model's attributes are read-only: patch the class, for this model only
+    monkeypatch.setattr(
+        Model, "predict", lambda self, X: [scores.copy() for _ in X] if self is ner.model else model_predict(self, X)
+    )
+    doc = ner(doc)
+    assert [t.i for t in doc if t.ent_iob_ == "O"] == spaces
+    assert len(doc.ents) == len(doc) - len(spaces)
