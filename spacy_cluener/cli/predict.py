@@ -17,7 +17,7 @@ import typer
 from spacy.tokens import Doc
 from tqdm import tqdm
 
-from ..readers.cluener import RecordError, check_unicode
+from ..readers.cluener import RecordError, parse_record
 from ._app import Arg, Opt, app, load_pipeline
 
 
@@ -39,17 +39,7 @@ def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise MalformedRecord(path, line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise MalformedRecord(path, line_no, "record is not a JSON object")
-            if not isinstance(record.get("text"), str):
-                raise MalformedRecord(path, line_no, "missing 'text' (or it is not a string)")
-            try:
-                check_unicode(record["text"], "'text'")
-                if isinstance(record.get("id"), str):
-                    check_unicode(record["id"], "'id'")
+                record = parse_record(line)
             except RecordError as err:
                 raise MalformedRecord(path, line_no, str(err)) from None
             yield record["text"], record.get("id", line_no - 1)

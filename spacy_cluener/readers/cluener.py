@@ -44,24 +44,34 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
             yield doc
 
 
-def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
+def parse_record(line: str) -> dict:
+    """The JSON object of one CLUENER line, with a `text` that is a valid
+    Unicode string (and an `id`, if it is a string, too). Shared by the
+    converter and `predict`, so both accept and reject the same lines.
+
+    RAISES (RecordError): the reason the line is not a record.
+    """
     try:
-        # a BOM can also start a later line, e.g. after `cat a.json b.json`
-        record = json.loads(line.lstrip("\ufeff"))
+        record = json.loads(line)
     except json.JSONDecodeError as err:
         raise RecordError(f"invalid JSON ({err.msg} at column {err.colno})") from None
     except RecursionError:
         raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise RecordError("record is not a JSON object")
-    text = record.get("text")
-    if not isinstance(text, str):
+    if not isinstance(record.get("text"), str):
         raise RecordError("missing 'text' (or it is not a string)")
-    check_unicode(text, "'text'")
-    doc = nlp.make_doc(text)
+    check_unicode(record["text"], "'text'")
+    if isinstance(record.get("id"), str):
+        check_unicode(record["id"], "'id'")
+    return record
+
+
+def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
+    # a BOM can also start a later line, e.g. after `cat a.json b.json`
+    record = parse_record(line.lstrip("\ufeff"))
+    doc = nlp.make_doc(record["text"])
     if "id" in record:
-        if isinstance(record["id"], str):
-            check_unicode(record["id"], "'id'")
         doc.user_data["id"] = record["id"]
     if "label" not in record:
         return doc

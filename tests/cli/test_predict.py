@@ -72,6 +72,7 @@ def test_ids_default_to_line_index(ruler_model, tmp_path):
         ('{"id": 1, "text": "张三"', "invalid JSON"),
         ('["张三"]', "not a JSON object"),
         ('{"id": 1, "txt": "张三"}', "missing 'text'"),
+        ("[" * 100_000, "invalid JSON (nested too deeply)"),
     ],
 )
 def test_malformed_line_names_file_and_line(ruler_model, tmp_path, bad_line, reason):
