@@ -146,6 +146,7 @@ def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int 
     unk_id = tokenizer.unk_token_id
     special_ids = {i for i in tokenizer.all_special_ids if i != unk_id}
     tag_names = crf.tag_names
+    tag_index = crf.tag_index()
     examples = list(examples)
     docs_out: List[DocAlignment] = []
     unk_chars: Counter = Counter()
@@ -158,7 +159,7 @@ def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int 
         score_lengths = [len(s) for s in scores]
         decode_mask = _length_mask(score_lengths, "cpu").sum(dim=1).tolist() if docs else []
         for offset, (eg, doc, n_rows, mask_len) in enumerate(zip(batch, docs, score_lengths, decode_mask)):
-            gold_ids = crf.gold_tag_ids(eg) if len(doc) else None
+            gold_ids = crf.gold_tag_ids(eg, tag_index) if len(doc) else None
             gold = [tag_names[i] for i in gold_ids] if gold_ids is not None else None
             # crf_ner.get_loss: one mask position per gold tag
             loss_len = int(_length_mask([len(gold)], "cpu").sum()) if gold else None
