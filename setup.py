@@ -32,7 +32,7 @@ setup(
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",
         ],
         "spacy_callbacks": [
-            "spacy_cluener.time_budget.v1 = spacy_cluener.callbacks:make_time_budget",
+            "spacy_cluener.time_budget.v1 = spacy_cluener.training.callbacks:make_time_budget",
             "spacy_cluener.init_frozen_transformer.v1 = spacy_cluener.training.callbacks:create_init_frozen_transformer",
         ],
         "spacy_optimizers": ["spacy_cluener.HeadAdam.v1 = spacy_cluener.training.optimizers:create_head_adam"],

@@ -1,29 +1,55 @@
-"""Run `spacy train` with a wall-clock budget and, for transformer configs, a BERT path.
+"""Run `spacy train` with a fixed thread count, an optional wall-clock budget,
+a JSONL training log and, for transformer configs, a BERT path.
 
-    python scripts/train.py CONFIG OUTPUT_DIR [--max-seconds N] [--gpu-id G] [--bert NAME_OR_DIR] [--section.key value ...]
+    python scripts/train.py CONFIG OUTPUT_DIR [--threads N] [--max-seconds N] [--gpu-id G] [--bert NAME_OR_DIR] [--section.key value ...]
 
 Extra `--section.key value` options are spaCy config overrides, as for `spacy train`.
+The project's default stops at `[training] max_steps`, so the same commit gives
+the same scores on any machine with the same thread count, however busy it is;
+`--max-seconds` is opt-in and makes the result depend on the machine's speed.
 """
 import sys
 import time
 from pathlib import Path
 
+import torch
 import typer
 from spacy.cli._util import parse_config_overrides
 from spacy.cli.train import train
 from thinc.api import Config
 
-from spacy_cluener.callbacks import TrainingBudgetExceeded
+from spacy_cluener.training.callbacks import TrainingBudgetExceeded
+
+LOG_NAME = "training_log.jsonl"
+
+
+def with_training_log(logger: dict, log_file: Path) -> dict:
+    """The configured logger chained with a console-silent ConsoleLogger.v3
+    that writes `log_file`, so the learning curve is kept whatever logger (or
+    spacy-loggers chain: W&B, MLflow, ...) the config uses."""
+    return {
+        "@loggers": "spacy.ChainLogger.v1",
+        "logger1": logger,
+        "logger2": {
+            "@loggers": "spacy.ConsoleLogger.v3",
+            "progress_bar": None,
+            "console_output": False,
+            "output_file": str(log_file),
+        },
+    }
 
 
 def main(
     ctx: typer.Context,
     config_path: Path = typer.Argument(..., exists=True, dir_okay=False),
     output_path: Path = typer.Argument(...),
-    max_seconds: float = typer.Option(0, "--max-seconds", help="Wall-clock budget; 0 = none"),
+    threads: int = typer.Option(1, "--threads", min=0, help="torch threads (0 = torch's default); results depend on it"),
+    max_seconds: float = typer.Option(0, "--max-seconds", help="Wall-clock budget; 0 = none (stop at max_steps)"),
     gpu_id: int = typer.Option(-1, "--gpu-id"),
     bert: str = typer.Option("", "--bert", help="BERT hub name or local dir (transformer configs)"),
 ):
+    if threads:
+        torch.set_num_threads(threads)
     overrides = parse_config_overrides(ctx.args)
     if max_seconds:
         overrides["training.before_update"] = {
@@ -31,18 +57,17 @@ def main(
             "max_seconds": max_seconds,
         }
     config = Config().from_disk(config_path, interpolate=False)
-    if config["training"]["logger"].get("@loggers") == "spacy.ConsoleLogger.v3":
-        output_path.mkdir(parents=True, exist_ok=True)
-        log_file = output_path / "training_log.jsonl"
-        log_file.unlink(missing_ok=True)
-        overrides.setdefault("training.logger.output_file", str(log_file))
+    output_path.mkdir(parents=True, exist_ok=True)
+    log_file = output_path / LOG_NAME
+    log_file.unlink(missing_ok=True)
+    overrides["training.logger"] = with_training_log(dict(config["training"]["logger"]), log_file)
     if bert and "transformer" in config["components"]:
         overrides["components.transformer.model.name"] = bert
     start = time.monotonic()
     try:
         train(config_path, output_path, use_gpu=gpu_id, overrides=overrides)
     except TrainingBudgetExceeded as stop:
-        print(f"Stopped: {stop}. model-best and model-last are in {output_path}")
+        print(f"Stopped by the {stop}; model-best and model-last are in {output_path}")
     print(f"Training wall-clock time: {time.monotonic() - start:.0f}s", file=sys.stderr)
 
 

@@ -3,4 +3,4 @@ from .crf_tagger import build_crf_tagger
 from .bilstm import build_bilstm_on_tok2vec
 from .pytorch_crf import EmissionCRF, viterbi_decode
 
-__all__ = ["build_char_ngram_embed", "build_crf_tagger", "EmissionCRF", "viterbi_decode"]
+__all__ = ["build_bilstm_on_tok2vec", "build_char_ngram_embed", "build_crf_tagger", "EmissionCRF", "viterbi_decode"]

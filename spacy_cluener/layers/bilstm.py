@@ -23,7 +23,7 @@ from thinc.types import Floats2d
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..training.param_groups import mark_head
+from .param_groups import mark_head
 from .crf_tagger import convert_padded_inputs, convert_padded_outputs
 
 InT = List[Doc]

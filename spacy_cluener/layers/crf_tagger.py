@@ -12,7 +12,7 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
 from thinc.types import Floats2d, Floats3d
 
-from ..training.param_groups import mark_head
+from .param_groups import mark_head
 from .pytorch_crf import EmissionCRF
 
 InT = List[Doc]

@@ -1,4 +1,5 @@
-"""`[initialize.before_init]` callback that makes a frozen transformer usable.
+"""Callbacks referenced from configs: a wall-clock budget for training, and
+the `[initialize.before_init]` setup of a frozen transformer.
 
 spaCy does not initialize frozen components (`init_nlp` disables them while
 calling `nlp.initialize`): it expects them to be sourced from a trained
@@ -15,13 +16,44 @@ components that have none yet and connects their listeners, so the
 during training, which is what the listener reads when its upstream
 component is not being updated.)
 """
+import time
 from pathlib import Path
-from typing import Callable, List
+from typing import Any, Callable, Dict, List
 
 from spacy.language import Language
 from spacy.util import registry
 
 from ..errors import Errors
+
+
+class TrainingBudgetExceeded(BaseException):
+    """Raised by the time budget to end `spacy train` early.
+
+    A BaseException, like KeyboardInterrupt: spaCy's training loop catches
+    every `Exception` and reports it as "Aborting ... Encountered exception",
+    which reads like a crash. This passes through that handler; the loop's
+    `finally` still saves model-last, and `scripts/train.py` reports a normal
+    stop.
+    """
+
+
+@registry.callbacks("spacy_cluener.time_budget.v1")
+def make_time_budget(max_seconds: float) -> Callable[[Language, Dict[str, Any]], None]:
+    """Stop training after `max_seconds` of wall-clock time (0 = no limit).
+
+    Opt-in only: where training stops then depends on how busy the machine
+    is, so the project's default is a fixed number of steps. Used as
+    `[training.before_update]`; model-best is the last improving evaluation.
+    """
+    start = time.monotonic()
+
+    def before_update(nlp: Language, args: Dict[str, Any]) -> None:
+        if max_seconds and time.monotonic() - start > max_seconds:
+            raise TrainingBudgetExceeded(
+                f"time budget of {max_seconds:.0f}s used at step {args.get('step')}"
+            )
+
+    return before_update
 
 
 @registry.callbacks("spacy_cluener.init_frozen_transformer.v1")

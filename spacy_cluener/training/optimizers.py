@@ -18,7 +18,7 @@ from spacy.util import registry
 from thinc.optimizers import ADAM_DEFAULTS, FloatOrSeq, Optimizer
 from thinc.types import FloatsXd
 
-from .param_groups import is_head
+from ..layers.param_groups import is_head
 
 
 class HeadOptimizer(Optimizer):
