@@ -52,7 +52,7 @@ from spacy.training import Example, offsets_to_biluo_tags
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
 from thinc.api import Config
 
-from spacy_cluener.cli.convert import convert_file
+from spacy_cluener.converters import convert_file
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SPACY_CLUENER_SHARED", REPO.parent / "shared"))

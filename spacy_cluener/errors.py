@@ -1,5 +1,12 @@
-"""Error messages with codes, in the style of spaCy's `spacy.errors`."""
+"""Errors and warnings with codes, in the style of `spacy.errors`."""
 from spacy.errors import ErrorsWithCodes
+
+
+class Warnings(metaclass=ErrorsWithCodes):
+    W001 = ("The gold entities of {n} doc(s) in this batch are incomplete (missing or "
+            "misaligned tokens); the CRF needs a tag for every token, so they are left "
+            "out of the loss.")
+    W002 = "The report's micro F {ours} differs from spaCy's ents_f {spacy} on the same examples."
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -12,11 +19,22 @@ class Errors(metaclass=ErrorsWithCodes):
             "transition matrix is sized for {labels}. Retrain with the new label.")
     E006 = ("crf_ner was initialized without examples: pass get_examples returning "
             "at least one Example so the model's input width can be inferred.")
-    E007 = ("The gold entities of {n} doc(s) in this batch are incomplete (missing or "
-            "misaligned tokens); the CRF needs a tag for every token, so they are left "
-            "out of the loss.")
+    # E007 was the incomplete-gold message, now the warning W001.
     E008 = "Unknown input format '{fmt}'. Choose one of: {allowed}."
     E009 = ("Component '{component}' reads its transformer weights from '{path}', which is "
             "not a directory. Give a directory with config.json, the weights and vocab.txt "
             "(scripts/train.py --bert DIR, or --components.{component}.model.name DIR), "
             "or a Hugging Face hub name.")
+    E010 = ("The conversion report does not balance (read != written + rejected): "
+            "{summary}. This is a bug in the converter; please report it.")
+    E011 = "Entity labels must be strings, got {label!r}."
+    E012 = ("crf_ner: the tok2vec layer has no output width (nO) set, and the saved cfg "
+            "has no 'nI'. Set the tok2vec's width in the config.")
+    E013 = ("crf_ner: gold entity tag {tag!r} is not among the model's labels {labels}. "
+            "Re-initialize with the corpus' labels.")
+    E014 = ("{layer}: cannot infer the input width without sample input. Initialize the "
+            "pipeline with examples (nlp.initialize(get_examples)).")
+    E015 = "crf_head: call set_tag_names before initializing the model."
+    E016 = ("Pipeline '{model}' has no transformer component ({pipes}): debug-alignment "
+            "checks what a transformer feeds the CRF. Give a transformer pipeline or "
+            "configs/trf_crf.cfg.")

@@ -8,7 +8,8 @@ guessed from the tags a model predicts.
 """
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from spacy.training import iob_to_biluo
+from spacy.tokens import Doc
+from spacy.training import iob_to_biluo, offsets_to_biluo_tags
 
 from .errors import Errors
 
@@ -71,6 +72,19 @@ def scheme_to_biluo(tags: Sequence[str], scheme: str) -> List[str]:
     if scheme == "BIO":
         return iob_to_biluo(out)
     return out
+
+
+def gold_biluo(doc: Doc) -> List[str]:
+    """The BILUO tags of a gold doc, with "-" where a token is unannotated
+    (its ent_iob is 0) and "O" where it is annotated as outside an entity:
+    what `Example.get_aligned_ner` gives when the tokens are the same, without
+    building the alignment (which spaCy redoes at every update)."""
+    offsets = [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+    tags = offsets_to_biluo_tags(doc, offsets, missing="-")
+    for i, token in enumerate(doc):
+        if token.ent_iob == 2:
+            tags[i] = "O"
+    return tags
 
 
 def biluo_to_scheme(tags: Sequence[str], scheme: str) -> List[str]:

@@ -17,7 +17,7 @@ def nlp():
 def cluener_slice(data_dir: Path, out_dir: Path, split: str, n: int) -> Path:
     """The first n records of CLUENER `split`, as JSON lines and as a DocBin
     (returned), for tests that train on a small real corpus."""
-    from spacy_cluener.cli.convert import convert_file
+    from spacy_cluener.converters import convert_file
 
     lines = (data_dir / "cluener2020" / f"{split}.json").read_text(encoding="utf8").splitlines()[:n]
     (out_dir / f"{split}.json").write_text("\n".join(lines) + "\n", encoding="utf8")

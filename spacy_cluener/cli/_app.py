@@ -1,3 +1,7 @@
+"""The typer app the commands register on, and what they share."""
+import os
+from pathlib import Path
+
 import spacy
 import typer
 from spacy.language import Language
@@ -12,13 +16,35 @@ Arg = typer.Argument
 Opt = typer.Option
 
 
-def load_pipeline(model: str) -> Language:
-    """spacy.load for the commands: a pipeline that cannot be found or read
-    (spaCy's E050/E053 OSError) is one line on stderr and exit status 1."""
+def use_gpu(gpu_id: int) -> None:
+    """`spacy.require_gpu` for `--gpu-id`; a missing CuPy or GPU is one line
+    on stderr and exit status 1 (install with `pip install ".[cuda12x]"`)."""
+    if gpu_id < 0:
+        return
+    try:
+        spacy.require_gpu(gpu_id)
+    except (ValueError, ImportError) as err:
+        typer.echo(f"Cannot use GPU {gpu_id}: {err}", err=True)
+        raise typer.Exit(code=1)
+
+
+def load_pipeline(model: str, gpu_id: int = -1) -> Language:
+    """spacy.load for the commands, on `gpu_id` if >= 0: a pipeline that
+    cannot be found or read (spaCy's E050/E053 OSError) is one line on stderr
+    and exit status 1."""
+    use_gpu(gpu_id)
     try:
         return spacy.load(model)
     except OSError as err:
         typer.echo(f"Cannot load the pipeline '{model}': {err}", err=True)
+        raise typer.Exit(code=1)
+
+
+def refuse_same_file(input_path: Path, output_path: Path) -> None:
+    """Exit 1 when the output would overwrite the input (also through a
+    symlink or another spelling of the same path): nothing may destroy its input."""
+    if output_path.exists() and os.path.samefile(input_path, output_path):
+        typer.echo(f"{output_path} is the input file {input_path}: choose another output path.", err=True)
         raise typer.Exit(code=1)
 
 

@@ -3,12 +3,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
-import spacy
 import typer
-from spacy.tokens import DocBin
 
-from ..readers import ConversionReport, read_cluener, read_conll
-from ._app import Arg, Opt, app
+from ..converters import convert_file, write_docbin
+from ._app import Arg, Opt, app, refuse_same_file
 
 
 class Format(str, Enum):
@@ -20,29 +18,6 @@ class InputScheme(str, Enum):
     BIO = "BIO"
     BIOES = "BIOES"
     BMES = "BMES"
-
-
-def convert_file(
-    input_path: Path, fmt: str, scheme: str = "BIO", lang: str = "zh"
-) -> "tuple[DocBin, ConversionReport]":
-    """Read one file into a DocBin; the report says what happened to each record."""
-    nlp = spacy.blank(lang)
-    report = ConversionReport(str(input_path))
-    if fmt == "cluener":
-        docs = read_cluener(str(input_path), nlp, report)
-    else:
-        docs = read_conll(str(input_path), nlp.vocab, scheme, report)
-    docs = list(docs)
-    # user_data holds CLUENER test ids; serialising an empty one per doc would
-    # double the conversion time of MSRA, so it is stored only when present.
-    doc_bin = DocBin(
-        attrs=["ORTH", "ENT_IOB", "ENT_TYPE"],
-        store_user_data=any(doc.user_data for doc in docs),
-    )
-    for doc in docs:
-        doc_bin.add(doc)
-    assert report.balanced, report.summary()
-    return doc_bin, report
 
 
 @app.command("convert")
@@ -58,8 +33,10 @@ def convert_cli(
 
     Prints `FILE:LINE: reason` for every rejected record and every change, then
     `read N, written M, rejected K`. Exits with status 1 when records were
-    rejected, without writing, unless --skip-invalid.
+    rejected, without writing, unless --skip-invalid. The output is written
+    atomically (temp file + rename).
     """
+    refuse_same_file(input_path, output_path)
     doc_bin, report = convert_file(input_path, fmt.value, scheme.value)
     lines = report.lines()
     for line in lines[:max_lines] if max_lines is not None else lines:
@@ -74,6 +51,5 @@ def convert_cli(
             err=True,
         )
         raise typer.Exit(code=1)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    doc_bin.to_disk(output_path)
+    write_docbin(doc_bin, output_path)
     typer.echo(f"Wrote {report.written} docs to {output_path}")

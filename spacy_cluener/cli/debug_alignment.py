@@ -4,7 +4,15 @@ from typing import Optional
 
 import typer
 
-from ._app import Arg, Opt, app
+from ..debugging.alignment import (
+    check_alignment,
+    find_pipes,
+    format_doc,
+    load_pipeline,
+    read_examples,
+    summary_lines,
+)
+from ._app import Arg, Opt, app, use_gpu
 
 
 @app.command("debug-alignment")
@@ -17,6 +25,7 @@ def debug_alignment_cli(
     ),
     batch_size: int = Opt(8, "--batch-size", "-b", help="Docs per transformer batch (padding shows up here)"),
     quiet: bool = Opt(False, "--quiet", "-q", help="Print only the summary and the problems"),
+    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
     """Print, for each doc, every wordpiece ([CLS], [SEP], [PAD] included):
     window, position, wordpiece, attention mask, the character token(s) it is
@@ -24,28 +33,23 @@ def debug_alignment_cli(
 
     Exits with status 1 if a special or padding wordpiece is aligned to a
     token, if a token has no wordpiece (hence a zero vector), or if the CRF's
-    mask and the doc lengths disagree. [UNK] pieces are counted as a warning.
+    emission rows or gold tags and the doc lengths disagree. [UNK] pieces are counted as a warning.
     A config is initialized on the data (random CRF weights: the alignment
     does not depend on training).
     """
-    # Registers the architectures a config or a saved pipeline may name.
-    from .. import training  # noqa: F401
-    from ..layers import bilstm  # noqa: F401
-    from ..debugging.alignment import (
-        check_alignment,
-        format_doc,
-        load_pipeline,
-        read_examples,
-        summary_lines,
-    )
-
+    use_gpu(gpu_id)
     corpus = read_examples(data_path, limit=max(n_docs, 0))
     try:
         nlp = load_pipeline(model, corpus, model_name=model_name)
+        find_pipes(nlp)
     except ValueError as err:
         typer.echo(f"ERROR: {err}", err=True)
         raise typer.Exit(code=2)
-    report = check_alignment(nlp, corpus(nlp), batch_size=batch_size)
+    examples = list(corpus(nlp))
+    if not examples:
+        typer.echo(f"ERROR: {data_path} holds no docs (is it a .spacy file from `convert`?)", err=True)
+        raise typer.Exit(code=2)
+    report = check_alignment(nlp, examples, batch_size=batch_size)
     if not quiet:
         for item in report.docs:
             for line in format_doc(item):

@@ -1,72 +1,15 @@
-"""`predict`: a CLUENER JSON-lines file -> a CLUENER leaderboard submission.
-
-Output: one line per input record, in input order,
-`{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
-offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
-`"label": {}` when nothing was found. The id is the record's `id`, else the
-0-based line index of the record in the input. Records are streamed through
-`nlp.pipe`, so the file is never held in memory.
-"""
-import json
-import os
+"""`predict`: a CLUENER JSON-lines file -> a CLUENER leaderboard submission."""
 from enum import Enum
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
 
 import typer
-from spacy.tokens import Doc
-from tqdm import tqdm
 
-from ..readers.cluener import RecordError, parse_record
-from ._app import Arg, Opt, app, load_pipeline
+from ..evaluation.submission import MalformedRecord, predict_file
+from ._app import Arg, Opt, app, load_pipeline, refuse_same_file
 
 
 class InputFormat(str, Enum):
     cluener = "cluener"
-
-
-class MalformedRecord(ValueError):
-    """A line that is not a CLUENER record; str() is `FILE:LINE: reason`."""
-
-    def __init__(self, path: Path, line: int, reason: str):
-        super().__init__(f"{path}:{line}: {reason}")
-
-
-def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
-    """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
-    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = parse_record(line)
-            except RecordError as err:
-                raise MalformedRecord(path, line_no, str(err)) from None
-            yield record["text"], record.get("id", line_no - 1)
-
-
-def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
-    """doc.ents as CLUENER's `label`: type -> entity text -> [[start, end]]."""
-    label: Dict[str, Dict[str, List[List[int]]]] = {}
-    for ent in doc.ents:
-        label.setdefault(ent.label_, {}).setdefault(ent.text, []).append([ent.start_char, ent.end_char - 1])
-    return label
-
-
-def _count_records(path: Path) -> int:
-    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
-        return sum(1 for line in file_ if line.strip())
-
-
-# Characters that json.dumps(ensure_ascii=False) leaves raw but that
-# str.splitlines() and many JSON-lines readers treat as line breaks.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def json_line(obj) -> str:
-    """One JSON-lines record: readable Chinese, but no raw line separators
-    (they can only occur inside strings, where the escape is equivalent)."""
-    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
 
 
 @app.command("predict")
@@ -76,34 +19,18 @@ def predict_cli(
     output_path: Path = Arg(..., help="Submission file to write (JSON lines)"),
     fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input and output format"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
+    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
-    """Predict entities for every record and write a leaderboard submission.
-
-    The output is written to a temporary file and moved into place at the
-    end, so a malformed input line (reported as FILE:LINE, exit status 1)
-    leaves no partial submission behind.
+    """Predict entities for every record and write a leaderboard submission:
+    one line per record, in input order, `{"id": ..., "label": {TYPE: {ENTITY:
+    [[start, end]]}}}` (end inclusive). A malformed input line is reported as
+    FILE:LINE (exit status 1) and leaves no partial submission behind.
     """
-    nlp = load_pipeline(model)
-    total = _count_records(input_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = output_path.with_name(output_path.name + ".partial")
-    written = n_ents = 0
+    refuse_same_file(input_path, output_path)
+    nlp = load_pipeline(model, gpu_id)
     try:
-        with open(tmp_path, "w", encoding="utf-8") as out:
-            records = read_cluener_texts(input_path)
-            docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
-            # disable=None: no bar when stderr is not a terminal (logs, tests)
-            for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-                label = doc_to_cluener_label(doc)
-                out.write(json_line({"id": record_id, "label": label}))
-                written += 1
-                n_ents += len(doc.ents)
-        os.replace(tmp_path, output_path)
+        written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size)
     except MalformedRecord as err:
-        tmp_path.unlink()
         typer.echo(f"{err}. Nothing written.", err=True)
         raise typer.Exit(code=1)
-    except BaseException:
-        tmp_path.unlink()
-        raise
     typer.echo(f"Wrote {written} records ({n_ents} entities) to {output_path}")

@@ -17,21 +17,13 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.attrs import IDX, IS_SPACE
-# spaCy's own helper behind Example.get_aligned_ner: "-" where unannotated.
-from spacy.training.iob_utils import _doc_to_biluo_tags_with_partial
-from spacy.training import (
-    Example,
-    biluo_tags_to_spans,
-    validate_examples,
-    validate_get_examples,
-)
-from thinc.api import set_dropout_rate
+from spacy.training import Example, biluo_tags_to_spans, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
-from ..errors import Errors
-from ..layers.pytorch_crf import FORBIDDEN
+from ..errors import Errors, Warnings
+from ..layers.pytorch_crf import FORBIDDEN, length_mask
 from ..layers.crf_tagger import (
     build_crf_head,
     get_crf_module,
@@ -40,7 +32,7 @@ from ..layers.crf_tagger import (
     tok2vec_width,
 )
 from ..scoring import score_entities
-from ..tag_schemes import biluo_to_scheme, check_scheme, scheme_to_biluo, tag_names
+from ..tag_schemes import biluo_to_scheme, check_scheme, gold_biluo, scheme_to_biluo, tag_names
 
 default_model_config = """
 [model]
@@ -122,7 +114,7 @@ class CRFEntityRecognizer(TrainablePipe):
 
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
-            raise ValueError(f"Entity labels must be strings, got {label!r}")
+            raise ValueError(Errors.E011.format(label=label))
         if label in self.labels:
             return 0
         if self.crf is not None:
@@ -170,7 +162,7 @@ class CRFEntityRecognizer(TrainablePipe):
         self._set_tags()
         width = self.cfg.get("nI") or tok2vec_width(self.model)
         if width is None:
-            raise ValueError("crf_ner: the tok2vec layer has no output width (nO) set")
+            raise ValueError(Errors.E012)
         build_crf_head(self.model.get_ref("crf_head"), width)
 
     def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
@@ -197,7 +189,7 @@ class CRFEntityRecognizer(TrainablePipe):
             return out
         device = next(crf.parameters()).device
         emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
-        mask = _length_mask([lengths[i] for i in keep], device)
+        mask = length_mask([lengths[i] for i in keep], device)
         if spaces is not None and any(spaces[i].any() for i in keep):
             is_space = torch.zeros(mask.shape, dtype=torch.bool, device=device)
             for row, i in enumerate(keep):
@@ -215,30 +207,6 @@ class CRFEntityRecognizer(TrainablePipe):
             biluo = scheme_to_biluo([names[i] for i in ids], self.scheme)
             doc.ents = biluo_tags_to_spans(doc, biluo)
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "CRFEntityRecognizer.update")
-        if not any(len(eg.predicted) for eg in examples):
-            return losses
-        set_dropout_rate(self.model, drop)
-        scores, bp_scores = self.model.begin_update([eg.predicted for eg in examples])
-        loss, d_scores = self.get_loss(examples, scores)
-        bp_scores(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
-
     def tag_index(self) -> Dict[str, int]:
         """Tag name -> id, in the order of the model's output columns."""
         return {name: i for i, name in enumerate(self.tag_names)}
@@ -253,7 +221,7 @@ class CRFEntityRecognizer(TrainablePipe):
         """
         if _same_tokens(example):
             # Skips Example's alignment, which is rebuilt for every update.
-            biluo = _doc_to_biluo_tags_with_partial(example.reference)
+            biluo = gold_biluo(example.reference)
         else:
             biluo = example.get_aligned_ner()
         if any(tag is None or tag == "-" for tag in biluo):
@@ -263,10 +231,7 @@ class CRFEntityRecognizer(TrainablePipe):
         tags = biluo_to_scheme(biluo, self.scheme)
         unknown = [t for t in tags if t not in index]
         if unknown:
-            raise ValueError(
-                f"crf_ner: gold entity tag {unknown[0]!r} is not among the model's labels "
-                f"{list(self.labels)}. Re-initialize with the corpus' labels."
-            )
+            raise ValueError(Errors.E013.format(tag=unknown[0], labels=list(self.labels)))
         return [index[t] for t in tags]
 
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
@@ -282,7 +247,7 @@ class CRFEntityRecognizer(TrainablePipe):
         keep = [i for i, tags in enumerate(gold) if tags is not None]
         skipped = sum(1 for eg, tags in zip(examples, gold) if tags is None and len(eg.predicted))
         if skipped:
-            warnings.warn(Errors.E007.format(n=skipped))
+            warnings.warn(Warnings.W001.format(n=skipped))
         d_scores = [self.model.ops.alloc2f(*s.shape) for s in scores]
         if not keep:
             return 0.0, d_scores
@@ -297,7 +262,7 @@ class CRFEntityRecognizer(TrainablePipe):
         tags = torch.zeros(emissions.shape[:2], dtype=torch.long, device=device)
         for row, i in enumerate(keep):
             tags[row, : lengths[row]] = torch.tensor(gold[i], dtype=torch.long)
-        loss = crf.nll(emissions, tags, _length_mask(lengths, device))
+        loss = crf.nll(emissions, tags, length_mask(lengths, device))
         loss.backward()
         d_emissions = torch2xp(emissions.grad)
         for row, i in enumerate(keep):
@@ -309,22 +274,29 @@ class CRFEntityRecognizer(TrainablePipe):
         return self.scorer(examples, **kwargs)
 
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()):
-        msg = srsly.msgpack_loads(bytes_data)
-        self.cfg.update(srsly.json_loads(msg["cfg"]))
+        """Two-phase load (as spacy-experimental's coref): cfg and vocab first,
+        then the torch head is built from cfg, then its weights are read."""
+        deserialize = {
+            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
+        }
+        util.from_bytes(bytes_data, deserialize, exclude)
         self._build_for_loading()
-        return super().from_bytes(bytes_data, exclude=exclude)
+        util.from_bytes(bytes_data, {"model": self.model.from_bytes}, exclude)
+        return self
 
     def from_disk(self, path, *, exclude=tuple()):
-        self.cfg.update(srsly.read_json(util.ensure_path(path) / "cfg"))
+        """As `from_bytes`, from the files `to_disk` wrote."""
+        deserialize = {
+            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
+        }
+        util.from_disk(path, deserialize, exclude)
         self._build_for_loading()
-        return super().from_disk(path, exclude=exclude)
+        util.from_disk(path, {"model": lambda p: self.model.from_bytes(p.read_bytes())}, exclude)
+        return self
 
 
 def _same_tokens(example: Example) -> bool:
     x, y = example.predicted, example.reference
     return len(x) == len(y) and x.text == y.text and numpy.array_equal(x.to_array(IDX), y.to_array(IDX))
-
-
-def _length_mask(lengths: List[int], device) -> torch.Tensor:
-    positions = torch.arange(max(lengths), device=device)
-    return positions.unsqueeze(0) < torch.tensor(lengths, device=device).unsqueeze(1)

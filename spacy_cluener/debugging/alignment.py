@@ -19,7 +19,8 @@ from spacy import util
 from spacy.language import Language
 from spacy.training import Corpus, Example
 
-from ..components.crf_ner import CRFEntityRecognizer, _length_mask
+from ..components.crf_ner import CRFEntityRecognizer
+from ..errors import Errors
 
 
 @dataclass
@@ -44,8 +45,9 @@ class DocAlignment:
     rows: List[PieceRow]
     n_vectors: int
     n_emissions: int
-    decode_mask_length: int
-    loss_mask_length: Optional[int]
+    # the CRF's mask (decode and loss) is built from these lengths, so checking
+    # them is checking the mask
+    n_gold_tags: Optional[int]
     problems: List[str] = field(default_factory=list)
     unk_rows: List[PieceRow] = field(default_factory=list)
     # pieces shared by tokens on both sides of a gold entity boundary
@@ -89,10 +91,7 @@ def find_pipes(nlp: Language):
     trf = [proc for _, proc in nlp.pipeline if isinstance(proc, Transformer)]
     crf = [proc for _, proc in nlp.pipeline if isinstance(proc, CRFEntityRecognizer)]
     if not trf or not crf:
-        raise ValueError(
-            f"debug-alignment needs a 'transformer' and a 'crf_ner' component; "
-            f"the pipeline has {nlp.pipe_names}"
-        )
+        raise ValueError(Errors.E016.format(model=nlp.meta.get("name", "?"), pipes=nlp.pipe_names))
     return trf[0], crf[0]
 
 
@@ -155,17 +154,10 @@ def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int 
         docs = [eg.predicted for eg in batch]
         trf.set_annotations(docs, trf.predict(docs))
         scores = crf.model.predict(docs)
-        # crf_ner._decode: one mask position per emission row
-        score_lengths = [len(s) for s in scores]
-        decode_mask = _length_mask(score_lengths, "cpu").sum(dim=1).tolist() if docs else []
-        for offset, (eg, doc, n_rows, mask_len) in enumerate(zip(batch, docs, score_lengths, decode_mask)):
+        for offset, (eg, doc, scores_i) in enumerate(zip(batch, docs, scores)):
             gold_ids = crf.gold_tag_ids(eg, tag_index) if len(doc) else None
             gold = [tag_names[i] for i in gold_ids] if gold_ids is not None else None
-            # crf_ner.get_loss: one mask position per gold tag
-            loss_len = int(_length_mask([len(gold)], "cpu").sum()) if gold else None
-            item = _align_doc(
-                start + offset, doc, gold, special_ids, unk_id, n_rows, mask_len, loss_len
-            )
+            item = _align_doc(start + offset, doc, gold, special_ids, unk_id, len(scores_i))
             for row in item.unk_rows:
                 unk_chars["".join(item.tokens[i] for i in row.tokens)] += 1
             docs_out.append(item)
@@ -179,8 +171,6 @@ def _align_doc(
     special_ids,
     unk_id: int,
     n_emissions: int,
-    decode_len: int,
-    loss_len: Optional[int],
 ) -> DocAlignment:
     data = doc._.trf_data
     wps = data.wordpieces
@@ -215,8 +205,7 @@ def _align_doc(
         rows=rows,
         n_vectors=len(lengths),
         n_emissions=n_emissions,
-        decode_mask_length=decode_len,
-        loss_mask_length=loss_len,
+        n_gold_tags=len(gold) if gold is not None else None,
     )
     where = f"doc {index}"
     for row in rows:
@@ -243,10 +232,9 @@ def _align_doc(
     checks = [
         ("token vectors (alignment rows)", len(lengths)),
         ("emission rows", n_emissions),
-        ("CRF decode mask", decode_len),
     ]
-    if loss_len is not None:
-        checks.append(("CRF loss mask (gold tags)", loss_len))
+    if gold is not None:
+        checks.append(("gold tags (CRF loss)", len(gold)))
     for name, value in checks:
         if value != n_tokens:
             item.problems.append(f"{where}: {name} has length {value}, the doc has {n_tokens} tokens")
@@ -281,8 +269,8 @@ def format_doc(item: DocAlignment) -> List[str]:
     lines = [
         f"doc {item.index}: {len(item.tokens)} tokens, {n_windows} window(s) x {width} wordpieces "
         f"({real} real, {len(item.rows) - real} padding); vectors {item.n_vectors}, emissions "
-        f"{item.n_emissions}, CRF mask {item.decode_mask_length}"
-        + (f", gold tags {item.loss_mask_length}" if item.loss_mask_length is not None else ", no gold tags"),
+        f"{item.n_emissions}"
+        + (f", gold tags {item.n_gold_tags}" if item.n_gold_tags is not None else ", no gold tags"),
         f"{'win':>3} {'pos':>4}  {'wordpiece':<12} {'mask':>4}  {'token(s)':<16} gold",
     ]
     for r in item.rows:

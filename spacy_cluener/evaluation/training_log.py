@@ -116,3 +116,30 @@ def find_training_log(path: Path) -> Optional[Path]:
         if candidate.is_file() and read_training_log(candidate):
             return candidate
     return None
+
+
+def training_section(
+    training_dir: Optional[Path] = None, training_log: Optional[Path] = None
+) -> "tuple[Optional[Dict[str, Any]], List[str]]":
+    """The report's `training` entry (log path, learning curve rows, and the
+    dev `performance` of model-best/model-last), and notes on what is missing.
+
+    RETURNS (Tuple[Optional[dict], List[str]]): None when neither is given.
+    """
+    notes: List[str] = []
+    if training_dir is None and training_log is None:
+        return None, notes
+    if training_log is None:
+        training_log = find_training_log(training_dir)
+        if training_log is None:
+            notes.append(
+                f"No training log with scores found for {training_dir}: no learning curve. "
+                "Pass the console output of `spacy train` with --training-log."
+            )
+    rows = read_training_log(training_log) if training_log is not None else []
+    if training_log is not None and not rows:
+        notes.append(f"{training_log}: no score table found; no learning curve.")
+    section: Dict[str, Any] = {"log": str(training_log) if training_log else None, "curve": rows}
+    if training_dir is not None:
+        section.update(read_training_dir(training_dir))
+    return section, notes

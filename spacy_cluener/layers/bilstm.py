@@ -23,6 +23,7 @@ from thinc.types import Floats2d
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..errors import Errors
 from .param_groups import mark_head
 from .crf_tagger import convert_padded_inputs, convert_padded_outputs
 
@@ -122,7 +123,7 @@ def _init(model: Model, X: Optional[OutT] = None, Y=None) -> None:
     if X is not None and len(X):
         model.set_dim("nI", X[0].shape[1])
     if not model.has_dim("nI"):
-        raise ValueError("BiLSTMOnTok2Vec: cannot infer the input width without sample input")
+        raise ValueError(Errors.E014.format(layer="BiLSTMOnTok2Vec"))
     wrapper = model.layers[0]
     wrapper.set_dim("nI", model.get_dim("nI"))
     wrapper.shims[0]._model.build(model.get_dim("nI"))

@@ -12,6 +12,7 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
 from thinc.types import Floats2d, Floats3d
 
+from ..errors import Errors
 from .param_groups import mark_head
 from .pytorch_crf import EmissionCRF
 
@@ -82,13 +83,13 @@ def tok2vec_width(model: Model) -> Optional[int]:
 
 def _head_init(model: Model, X: Optional[List[Floats2d]] = None, Y=None) -> None:
     if model.attrs["tag_names"] is None:
-        raise ValueError("crf_head: call set_tag_names before initializing the model")
+        raise ValueError(Errors.E015)
     if X is not None and len(X):
         nI = X[0].shape[1]
     elif model.has_dim("nI"):
         nI = model.get_dim("nI")
     else:
-        raise ValueError("crf_head: cannot infer the input width without sample input")
+        raise ValueError(Errors.E014.format(layer="crf_head"))
     build_crf_head(model, nI)
 
 

@@ -44,6 +44,12 @@ def transition_masks(tag_names: Sequence[str], scheme: str):
     return start, end, trans
 
 
+def length_mask(lengths: Sequence[int], device=None) -> torch.Tensor:
+    """(batch, longest) bool mask: True for the first `lengths[i]` positions."""
+    positions = torch.arange(max(lengths, default=0), device=device)
+    return positions.unsqueeze(0) < torch.tensor(list(lengths), device=device).unsqueeze(1)
+
+
 class EmissionCRF(nn.Module):
     """Token vectors -> emission scores, plus a constrained CRF over them."""
 

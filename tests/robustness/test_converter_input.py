@@ -1,7 +1,7 @@
 """Converter input nobody should have to clean by hand, and every kind of bad
 record in one file: each rejected as FILE:LINE: reason, the rest converted.
 
-(tests/readers has one bad record per file; here they are all together, and
+(tests/converters has one bad record per file; here they are all together, and
 through the CLI.)
 """
 import json
@@ -12,7 +12,7 @@ from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
 from spacy_cluener.cli import app
-from spacy_cluener.cli.convert import convert_file
+from spacy_cluener.converters import convert_file
 
 runner = CliRunner()
 

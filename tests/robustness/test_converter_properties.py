@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy.tokens import DocBin
 
-from spacy_cluener.readers import ConversionReport, read_cluener, read_conll
+from spacy_cluener.converters import ConversionReport, read_cluener, read_conll
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

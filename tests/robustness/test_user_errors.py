@@ -162,6 +162,6 @@ def test_update_with_incomplete_gold_warns_and_skips_the_doc(cnn_nlp):
     model.from_bytes(cnn_nlp.to_bytes())
     partial = Example.from_dict(model.make_doc("张三在上海"), {"entities": ["B-name", "L-name", "-", "-", "-"]})
     full = Example.from_dict(model.make_doc("李四去了广州"), {"entities": [(0, 2, "name"), (4, 6, "address")]})
-    with pytest.warns(UserWarning, match=r"\[E007\] The gold entities of 1 doc\(s\)"):
+    with pytest.warns(UserWarning, match=r"\[W001\] The gold entities of 1 doc\(s\)"):
         losses = model.update([partial, full], sgd=model.resume_training())
     assert losses["crf_ner"] > 0  # the complete doc still trains

@@ -13,8 +13,6 @@ import spacy  # noqa: E402
 from spacy import util  # noqa: E402
 from spacy.tokens import DocBin  # noqa: E402
 
-import spacy_cluener.layers.bilstm  # noqa: E402,F401  (registers the architecture)
-import spacy_cluener.training  # noqa: E402,F401  (registers the optimizer and callback)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SPACY_CLUENER_SHARED", REPO / ".." / "shared"))
@@ -52,7 +50,7 @@ def cluener_slices(tmp_path_factory) -> dict:
     the project's converter, plus the docs' texts."""
     if not CLUENER_DEV.exists():
         pytest.skip(f"CLUENER data not found at {CLUENER_DEV}")
-    from spacy_cluener.cli.convert import convert_file
+    from spacy_cluener.converters import convert_file
 
     path = tmp_path_factory.mktemp("cluener")
     with CLUENER_DEV.open(encoding="utf8") as file_:

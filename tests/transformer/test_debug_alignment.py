@@ -33,7 +33,7 @@ def test_clean_on_cluener_slice(nlp, examples):
     assert report.n_padding > 0  # docs were batched with longer ones
     item = report.docs[0]
     assert item.rows[0].piece == "[CLS]" and item.rows[0].tokens == []
-    assert item.n_vectors == item.n_emissions == item.decode_mask_length == item.loss_mask_length == len(item.tokens)
+    assert item.n_vectors == item.n_emissions == item.n_gold_tags == len(item.tokens)
     # every character token is covered, each by a real (attended) wordpiece
     covered = sorted({i for r in item.rows for i in r.tokens})
     assert covered == list(range(len(item.tokens)))

@@ -3,7 +3,6 @@ debug-alignment on the result, save/load, and a 2,000-character doc."""
 import os
 import subprocess
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from spacy_cluener.tag_schemes import tag_names
 
 from .conftest import TRF_CONFIG
 
-HERE = Path(__file__).parent
-
-
-def code_args():
-    """`--code` only for an install without the entry points of our registered functions."""
-    names = {ep.name for ep in entry_points(group="spacy_optimizers")}
-    return [] if "spacy_cluener.HeadAdam.v1" in names else ["--code", str(HERE / "_register.py")]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,6 @@ def trained(tmp_path_factory, tiny_bert, cluener_slices) -> Path:
         "--components.transformer.model.name", str(tiny_bert),
         "--training.max_steps", "4", "--training.eval_frequency", "2",
         "--paths.train", str(cluener_slices["train"]), "--paths.dev", str(cluener_slices["dev"]),
-        *code_args(),
     ]
     env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **os.environ}
     # cwd outside the repo: the installed package is imported, as by a user

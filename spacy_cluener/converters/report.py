@@ -4,7 +4,13 @@ Every converter fills one of these so that `read == written + rejected` can be
 checked and printed; nothing is dropped without a line saying so.
 """
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import Callable, Iterable, Iterator, List, Tuple
+
+from spacy.tokens import Doc
+
+
+class RecordError(ValueError):
+    """A record that cannot be converted; the message is the reason."""
 
 
 @dataclass
@@ -19,6 +25,21 @@ class ConversionReport:
     notes: List[Tuple[int, str]] = field(default_factory=list)
     entities_read: int = 0
     entities_written: int = 0
+
+    def convert(self, records: Iterable[Tuple[int, Callable[[], Doc]]]) -> Iterator[Doc]:
+        """The docs of `records`, counted: each is (line, make_doc), and a
+        make_doc that raises RecordError rejects its record with that reason.
+        The one bookkeeping loop of every converter."""
+        for line, make_doc in records:
+            self.read += 1
+            try:
+                doc = make_doc()
+            except RecordError as err:
+                self.reject(line, str(err))
+                continue
+            self.written += 1
+            self.entities_written += len(doc.ents)
+            yield doc
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected.append((line, reason))

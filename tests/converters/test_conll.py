@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from spacy_cluener.readers import ConversionReport, read_conll
+from spacy_cluener.converters import ConversionReport, read_conll
 
 
 def convert(path, vocab, scheme="BIO"):

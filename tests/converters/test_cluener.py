@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from spacy_cluener.readers import ConversionReport, read_cluener
+from spacy_cluener.converters import ConversionReport, read_cluener
 
 
 def write_lines(path, lines, encoding="utf-8", newline="\n"):

@@ -9,17 +9,14 @@ pipeline's own tokenizer (`spacy.blank("zh")`, char segmenter), so training
 and prediction see the same tokens.
 """
 import json
-from typing import Iterator, List, Tuple
+from functools import partial
+from typing import Callable, Iterator, List, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .report import ConversionReport
-
-
-class RecordError(ValueError):
-    """A record that cannot be converted; the message is the reason."""
+from .report import ConversionReport, RecordError
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
@@ -29,19 +26,14 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
     line endings are accepted. Bytes that are not UTF-8 reject their record,
     not the file (they are read as lone surrogates, see `check_unicode`).
     """
+    return report.convert(_records(path, nlp, report))
+
+
+def _records(path: str, nlp: Language, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
-            if not line.strip():
-                continue
-            report.read += 1
-            try:
-                doc = record_to_doc(line, nlp, line_no, report)
-            except RecordError as err:
-                report.reject(line_no, str(err))
-                continue
-            report.written += 1
-            report.entities_written += len(doc.ents)
-            yield doc
+            if line.strip():
+                yield line_no, partial(record_to_doc, line, nlp, line_no, report)
 
 
 def parse_record(line: str) -> dict:

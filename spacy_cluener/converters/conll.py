@@ -9,16 +9,16 @@ An `I-X` that does not continue an `X` entity (BIO only) starts a new entity,
 as conlleval and seqeval read it; every such repair is reported as a note.
 In BIOES/BMES an ill-formed sequence rejects the sentence.
 """
-from functools import lru_cache
-from typing import Iterator, List, Tuple
+from functools import lru_cache, partial
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.training import biluo_tags_to_spans
 from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
-from .cluener import RecordError, check_unicode
-from .report import ConversionReport
+from .cluener import check_unicode
+from .report import ConversionReport, RecordError
 
 Row = Tuple[str, str, int]  # token, tag, line number
 
@@ -26,20 +26,19 @@ Row = Tuple[str, str, int]  # token, tag, line number
 def read_conll(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Doc]:
     """Yield a Doc per sentence of a token-per-line file, reporting the rest."""
     check_scheme(scheme, INPUT_SCHEMES)
+    return report.convert(_records(path, vocab, scheme, report))
+
+
+def _records(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
     for rows, error in _sentences(path):
-        report.read += 1
-        first_line = rows[0][2] if rows else error[0]
         if error is not None:
-            report.reject(*error)
-            continue
-        try:
-            doc = sentence_to_doc(rows, vocab, scheme, report)
-        except RecordError as err:
-            report.reject(first_line, str(err))
-            continue
-        report.written += 1
-        report.entities_written += len(doc.ents)
-        yield doc
+            yield error[0], partial(_raise, error[1])
+        else:
+            yield rows[0][2], partial(sentence_to_doc, rows, vocab, scheme, report)
+
+
+def _raise(reason: str) -> Optional[Doc]:
+    raise RecordError(reason)
 
 
 def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:

@@ -1,0 +1,92 @@
+"""CLUENER leaderboard submissions: a JSON-lines file of texts -> entities.
+
+Output: one line per input record, in input order,
+`{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
+offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
+`"label": {}` when nothing was found. The id is the record's `id`, else the
+0-based line index of the record in the input. Records are streamed through
+`nlp.pipe`, so the file is never held in memory.
+"""
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from tqdm import tqdm
+
+from ..converters import RecordError, parse_record
+
+
+class MalformedRecord(ValueError):
+    """A line that is not a CLUENER record; str() is `FILE:LINE: reason`."""
+
+    def __init__(self, path: Path, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
+    """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = parse_record(line)
+            except RecordError as err:
+                raise MalformedRecord(path, line_no, str(err)) from None
+            yield record["text"], record.get("id", line_no - 1)
+
+
+def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
+    """doc.ents as CLUENER's `label`: type -> entity text -> [[start, end]]."""
+    label: Dict[str, Dict[str, List[List[int]]]] = {}
+    for ent in doc.ents:
+        label.setdefault(ent.label_, {}).setdefault(ent.text, []).append([ent.start_char, ent.end_char - 1])
+    return label
+
+
+def _count_records(path: Path) -> int:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
+        return sum(1 for line in file_ if line.strip())
+
+
+# Characters that json.dumps(ensure_ascii=False) leaves raw but that
+# str.splitlines() and many JSON-lines readers treat as line breaks.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_line(obj) -> str:
+    """One JSON-lines record: readable Chinese, but no raw line separators
+    (they can only occur inside strings, where the escape is equivalent)."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
+def predict_file(
+    nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256
+) -> Tuple[int, int]:
+    """Write the submission for `input_path` to `output_path`, atomically: a
+    temporary file next to it is renamed at the end, so a malformed line
+    (MalformedRecord) or any other error leaves no partial submission.
+
+    RETURNS (Tuple[int, int]): records written, entities found.
+    """
+    total = _count_records(input_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = output_path.with_name(output_path.name + ".partial")
+    written = n_ents = 0
+    try:
+        with open(tmp_path, "w", encoding="utf-8") as out:
+            records = read_cluener_texts(input_path)
+            docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+            # disable=None: no bar when stderr is not a terminal (logs, tests)
+            for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+                out.write(json_line({"id": record_id, "label": doc_to_cluener_label(doc)}))
+                written += 1
+                n_ents += len(doc.ents)
+        os.replace(tmp_path, output_path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return written, n_ents
