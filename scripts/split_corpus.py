@@ -4,12 +4,14 @@
 
 Checkpoints must be chosen on a dev split, never on the test set.
 """
-import random
 from pathlib import Path
 
 import spacy
 import typer
 from spacy.tokens import DocBin
+
+from spacy_cluener.converters import DOCBIN_ATTRS, write_docbin
+from spacy_cluener.converters.split import split_docs
 
 
 def main(
@@ -20,13 +22,10 @@ def main(
     seed: int = typer.Option(0, "--seed"),
 ):
     docs = list(DocBin().from_disk(input_path).get_docs(spacy.blank("zh").vocab))
-    order = list(range(len(docs)))
-    random.Random(seed).shuffle(order)
-    n_dev = round(len(docs) * dev_fraction)
-    dev_ids = set(order[:n_dev])
-    for path, keep in ((train_path, lambda i: i not in dev_ids), (dev_path, lambda i: i in dev_ids)):
-        DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"], docs=[d for i, d in enumerate(docs) if keep(i)]).to_disk(path)
-    print(f"{input_path}: {len(docs)} docs -> {len(docs) - n_dev} train ({train_path}), {n_dev} dev ({dev_path})")
+    train, dev = split_docs(docs, dev_fraction, seed)
+    for path, part in ((train_path, train), (dev_path, dev)):
+        write_docbin(DocBin(attrs=DOCBIN_ATTRS, docs=part), path)
+    print(f"{input_path}: {len(docs)} docs -> {len(train)} train ({train_path}), {len(dev)} dev ({dev_path})")
 
 
 if __name__ == "__main__":
