@@ -1,7 +1,10 @@
 """Command line: `python -m spacy_cluener COMMAND`. Each module adds its command."""
+from . import (  # noqa: F401
+    convert,  # noqa: F401
+    debug_alignment,  # noqa: F401
+    predict,
+    report,
+)
 from ._app import app
-from . import convert  # noqa: F401
-from . import report, predict  # noqa: F401
-from . import debug_alignment  # noqa: F401
 
 __all__ = ["app"]

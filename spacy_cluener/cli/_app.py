@@ -25,7 +25,7 @@ def use_gpu(gpu_id: int) -> None:
         spacy.require_gpu(gpu_id)
     except (ValueError, ImportError) as err:
         typer.echo(f"Cannot use GPU {gpu_id}: {err}", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
 
 
 def load_pipeline(model: str, gpu_id: int = -1) -> Language:
@@ -37,7 +37,7 @@ def load_pipeline(model: str, gpu_id: int = -1) -> Language:
         return spacy.load(model)
     except OSError as err:
         typer.echo(f"Cannot load the pipeline '{model}': {err}", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
 
 
 def refuse_same_file(input_path: Path, output_path: Path) -> None:
@@ -45,7 +45,7 @@ def refuse_same_file(input_path: Path, output_path: Path) -> None:
     symlink or another spelling of the same path): nothing may destroy its input."""
     if output_path.exists() and os.path.samefile(input_path, output_path):
         typer.echo(f"{output_path} is the input file {input_path}: choose another output path.", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
 
 
 @app.callback()

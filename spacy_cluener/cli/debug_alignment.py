@@ -44,11 +44,11 @@ def debug_alignment_cli(
         find_pipes(nlp)
     except ValueError as err:
         typer.echo(f"ERROR: {err}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
     examples = list(corpus(nlp))
     if not examples:
         typer.echo(f"ERROR: {data_path} holds no docs (is it a .spacy file from `convert`?)", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
     report = check_alignment(nlp, examples, batch_size=batch_size)
     if not quiet:
         for item in report.docs:
@@ -58,4 +58,4 @@ def debug_alignment_cli(
     for level, text in summary_lines(report):
         typer.echo(f"{level.upper()}: {text}")
     if not report.ok:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None

@@ -32,5 +32,5 @@ def predict_cli(
         written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size)
     except MalformedRecord as err:
         typer.echo(f"{err}. Nothing written.", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
     typer.echo(f"Wrote {written} records ({n_ents} entities) to {output_path}")

@@ -13,17 +13,16 @@ import numpy
 import srsly
 import torch
 from spacy import util
+from spacy.attrs import IDX, IS_SPACE
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
-from spacy.attrs import IDX, IS_SPACE
 from spacy.training import Example, biluo_tags_to_spans, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
-from ..layers.pytorch_crf import FORBIDDEN, length_mask
 from ..layers.crf_tagger import (
     build_crf_head,
     get_crf_module,
@@ -31,6 +30,7 @@ from ..layers.crf_tagger import (
     set_tag_names,
     tok2vec_width,
 )
+from ..layers.pytorch_crf import FORBIDDEN, length_mask
 from ..scoring import score_entities
 from ..tag_schemes import biluo_to_scheme, check_scheme, gold_biluo, scheme_to_biluo, tag_names
 
@@ -247,7 +247,7 @@ class CRFEntityRecognizer(TrainablePipe):
         keep = [i for i, tags in enumerate(gold) if tags is not None]
         skipped = sum(1 for eg, tags in zip(examples, gold) if tags is None and len(eg.predicted))
         if skipped:
-            warnings.warn(Warnings.W001.format(n=skipped))
+            warnings.warn(Warnings.W001.format(n=skipped), stacklevel=2)
         d_scores = [self.model.ops.alloc2f(*s.shape) for s in scores]
         if not keep:
             return 0.0, d_scores

@@ -111,7 +111,7 @@ def _known_tag(tag: str, scheme: str) -> bool:
 
 def _note_orphan_inside(rows: List[Row], report: ConversionReport) -> None:
     prev = "O"
-    for token, tag, line_no in rows:
+    for _, tag, line_no in rows:
         if tag.startswith("I-") and prev[2:] != tag[2:]:
             report.note(line_no, f"{tag} without a preceding B-/I- of that type starts a new entity")
             report.entities_read += 1

@@ -14,6 +14,7 @@ from spacy import displacy
 from .entity_errors import FN_KINDS, FP_KINDS
 from .report import KIND_TITLES
 
+
 def _num(value: Optional[float], digits: int = 2) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}"
 

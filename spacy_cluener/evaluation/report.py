@@ -151,5 +151,5 @@ def evaluate(
     # The report's matching mirrors get_ner_prf; say so loudly if they ever part.
     spacy_f = score_entities(examples)["ents_f"]
     if spacy_f != report["micro"]["f"]:
-        warnings.warn(Warnings.W002.format(ours=report["micro"]["f"], spacy=spacy_f))
+        warnings.warn(Warnings.W002.format(ours=report["micro"]["f"], spacy=spacy_f), stacklevel=2)
     return report

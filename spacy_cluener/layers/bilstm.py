@@ -24,8 +24,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..errors import Errors
-from .param_groups import mark_head
 from .crf_tagger import convert_padded_inputs, convert_padded_outputs
+from .param_groups import mark_head
 
 InT = List[Doc]
 OutT = List[Floats2d]

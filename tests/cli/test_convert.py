@@ -1,9 +1,9 @@
 import json
 
+import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-import spacy
 from spacy_cluener.cli import app
 
 runner = CliRunner()

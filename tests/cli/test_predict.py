@@ -6,22 +6,11 @@ from typer.testing import CliRunner
 
 from spacy_cluener.cli import app
 
-
-
-def write_lines(path, records):
-    path.write_text(
-        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
-        encoding="utf-8",
-    )
-    return path
+from ..util import read_jsonl, write_jsonl
 
 
 def run_predict(*args):
     return CliRunner().invoke(app, ["predict", *map(str, args)])
-
-
-def read_output(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_predict_writes_submission_in_input_order(ruler_model, tmp_path):
@@ -32,11 +21,11 @@ def test_predict_writes_submission_in_input_order(ruler_model, tmp_path):
         {"id": 0, "text": "北京北京"},
         {"id": 5, "text": "没有"},
     ]
-    inp = write_lines(tmp_path / "test.json", records)
+    inp = write_jsonl(tmp_path / "test.json", records)
     out = tmp_path / "sub" / "pred.json"
     result = run_predict(ruler_model, inp, out, "--batch-size", 2)
     assert result.exit_code == 0, result.output
-    lines = read_output(out)
+    lines = read_jsonl(out)
     assert [line["id"] for line in lines] == [7, 3, 11, 0, 5]
     assert all(set(line) == {"id", "label"} for line in lines)
     assert lines[0]["label"] == {"name": {"张三": [[0, 1], [8, 9]]}, "company": {"腾讯": [[3, 4]]}}
@@ -60,7 +49,7 @@ def test_ids_default_to_line_index(ruler_model, tmp_path):
     out = tmp_path / "pred.json"
     result = run_predict(ruler_model, inp, out)
     assert result.exit_code == 0, result.output
-    lines = read_output(out)
+    lines = read_jsonl(out)
     assert [line["id"] for line in lines] == [0, 2, "x"]
     assert lines[1]["label"] == {"company": {"腾讯": [[0, 1]]}}
 
@@ -76,7 +65,7 @@ def test_ids_default_to_line_index(ruler_model, tmp_path):
 )
 def test_malformed_line_names_file_and_line(ruler_model, tmp_path, bad_line, reason):
     good = {"id": 0, "text": "张三在腾讯"}
-    inp = write_lines(tmp_path / "bad.json", [good, good, bad_line, good])
+    inp = write_jsonl(tmp_path / "bad.json", [good, good, bad_line, good])
     out = tmp_path / "pred.json"
     result = run_predict(ruler_model, inp, out, "--batch-size", 1)
     assert result.exit_code == 1
@@ -91,7 +80,7 @@ def test_real_test_file_ids(ruler_model, tmp_path, data_dir):
     result = run_predict(ruler_model, inp, out)
     assert result.exit_code == 0, result.output
     texts = [json.loads(line)["text"] for line in inp.read_text(encoding="utf-8").splitlines()]
-    lines = read_output(out)
+    lines = read_jsonl(out)
     assert [line["id"] for line in lines] == list(range(len(texts))) == list(range(1345))
     for text, line in zip(texts, lines):
         for mentions in line["label"].values():

@@ -8,12 +8,8 @@ from thinc.api import Model, fix_random_seed
 
 from spacy_cluener.scoring import score_entities
 
-TRAIN_DATA = [
-    ("张三在上海工作", [(0, 2, "name"), (3, 5, "address")]),
-    ("李四去了广州", [(0, 2, "name"), (4, 6, "address")]),
-    ("我爱北京天安门", [(2, 4, "address"), (4, 7, "scene")]),
-    ("王五是腾讯的工程师", [(0, 2, "name"), (3, 5, "company"), (6, 9, "position")]),
-]
+from ..util import TRAIN_DATA, ents, make_examples
+
 SMALL_MODEL = {
     "@architectures": "spacy_cluener.CRFTagger.v1",
     "dropout": 0.0,
@@ -28,14 +24,6 @@ SMALL_MODEL = {
         "subword_features": False,
     },
 }
-
-
-def make_examples(nlp):
-    return [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA]
-
-
-def ents(doc):
-    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
 
 @pytest.fixture(params=["BIO", "BIOES"])

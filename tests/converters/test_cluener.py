@@ -4,6 +4,8 @@ import pytest
 
 from spacy_cluener.converters import ConversionReport, read_cluener
 
+from ..util import rec
+
 
 def write_lines(path, lines, encoding="utf-8", newline="\n"):
     path.write_bytes(newline.join(lines).encode(encoding) + newline.encode())
@@ -17,15 +19,9 @@ def convert(path, nlp):
     return docs, report
 
 
-def rec(text, label=None, **extra):
-    record = {"text": text, **extra}
-    if label is not None:
-        record["label"] = label
-    return json.dumps(record, ensure_ascii=False)
-
-
 def test_entities_and_offsets(tmp_path, nlp):
-    path = write_lines(tmp_path / "a.json", [rec("浙商银行企业信贷部叶老桂博士", {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[9, 11]]}})])
+    label = {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[9, 11]]}}
+    path = write_lines(tmp_path / "a.json", [rec("浙商银行企业信贷部叶老桂博士", label)])
     docs, report = convert(path, nlp)
     assert [(e.text, e.label_) for e in docs[0].ents] == [("浙商银行", "company"), ("叶老桂", "name")]
     assert len(docs[0]) == len("浙商银行企业信贷部叶老桂博士")  # one token per character

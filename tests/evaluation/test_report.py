@@ -10,7 +10,12 @@ import pytest
 import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+from seqeval.metrics import (
+    classification_report,
+    f1_score,
+    precision_score,
+    recall_score,
+)
 from spacy.scorer import get_ner_prf
 from spacy.tokens import DocBin, Span
 from spacy.training import Example, biluo_to_iob
@@ -240,8 +245,10 @@ span_lists = st.lists(
 def test_kinds_always_add_up(nlp, docs):
     text = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸"
     examples = []
+    def as_spans(spans):
+        return non_overlapping(nlp, text, [(s, min(20, s + n), label) for s, n, label in spans])
+
     for gold, pred in docs:
-        as_spans = lambda spans: non_overlapping(nlp, text, [(s, min(20, s + n), label) for s, n, label in spans])
         examples.append(make_example(nlp, text, as_spans(gold), as_spans(pred)))
     report = build_report(analyse_examples(examples))
     check_kinds_add_up(report)

@@ -2,7 +2,12 @@ import pytest
 import torch
 
 from spacy_cluener.layers.pytorch_crf import EmissionCRF, viterbi_decode
-from spacy_cluener.tag_schemes import allowed_end, allowed_start, allowed_transition, tag_names
+from spacy_cluener.tag_schemes import (
+    allowed_end,
+    allowed_start,
+    allowed_transition,
+    tag_names,
+)
 
 LABELS = ["address", "book", "company", "scene"]
 

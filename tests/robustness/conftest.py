@@ -6,19 +6,12 @@ predicts entities within seconds of training.
 """
 import pytest
 from spacy import util
-from spacy.training import Example
 from thinc.api import fix_random_seed
 
 from ..conftest import REPO
+from ..util import LABELS, TRAIN_DATA, ents, make_examples  # noqa: F401  (used by the robustness tests)
 
 CNN_CONFIG = REPO / "configs" / "cnn_crf.cfg"
-TRAIN_DATA = [
-    ("张三在上海工作", [(0, 2, "name"), (3, 5, "address")]),
-    ("李四去了广州", [(0, 2, "name"), (4, 6, "address")]),
-    ("我爱北京天安门", [(2, 4, "address"), (4, 7, "scene")]),
-    ("王五是腾讯的工程师", [(0, 2, "name"), (3, 5, "company"), (6, 9, "position")]),
-]
-LABELS = ("address", "company", "name", "position", "scene")
 SMALL_CNN = {
     "components.tok2vec.model.encode.width": 32,
     "components.tok2vec.model.encode.depth": 1,
@@ -35,14 +28,10 @@ def small_cnn_nlp(seed: int = 0):
     return util.load_model_from_config(config, auto_fill=True, validate=True)
 
 
-def examples(nlp, data=TRAIN_DATA):
-    return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in data]
-
-
 def train_small_cnn(seed: int = 0, steps: int = 60):
     """Initialize and update on TRAIN_DATA; returns (nlp, losses per step)."""
     nlp = small_cnn_nlp(seed)
-    egs = examples(nlp)
+    egs = make_examples(nlp)
     optimizer = nlp.initialize(lambda: egs)
     losses = []
     for _ in range(steps):
@@ -50,10 +39,6 @@ def train_small_cnn(seed: int = 0, steps: int = 60):
         nlp.update(egs, sgd=optimizer, losses=step, drop=0.0)
         losses.append(step["crf_ner"])
     return nlp, losses
-
-
-def ents(doc):
-    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
 
 def assert_valid_offsets(doc, text):

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from spacy_cluener.cli import app
 
 from ..conftest import REPO
-from .conftest import CNN_CONFIG, LABELS, SMALL_CNN
+from ..util import LABELS
+from .conftest import CNN_CONFIG, SMALL_CNN
 
 runner = CliRunner()
 

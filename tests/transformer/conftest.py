@@ -13,7 +13,6 @@ import spacy  # noqa: E402
 from spacy import util  # noqa: E402
 from spacy.tokens import DocBin  # noqa: E402
 
-
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SPACY_CLUENER_SHARED", REPO / ".." / "shared"))
 VOCAB = SHARED / "models" / "chinese-bert-vocab" / "vocab.txt"

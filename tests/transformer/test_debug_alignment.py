@@ -1,13 +1,13 @@
 """debug-alignment: passes on CLUENER, fails on broken alignments."""
 import pytest
 import spacy
+import spacy_transformers.layers.transformer_model as trf_model
 from spacy.tokens import DocBin
 from spacy.training import Corpus
 from spacy.training.initialize import init_nlp
 from thinc.api import Ragged
 from typer.testing import CliRunner
 
-import spacy_transformers.layers.transformer_model as trf_model
 from spacy_cluener.cli import app
 from spacy_cluener.debugging import check_alignment
 

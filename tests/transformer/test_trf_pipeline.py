@@ -17,7 +17,6 @@ from spacy_cluener.tag_schemes import tag_names
 from .conftest import TRF_CONFIG
 
 
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_bert, cluener_slices) -> Path:
     out = tmp_path_factory.mktemp("trf_train")

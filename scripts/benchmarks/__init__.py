@@ -1,0 +1,1 @@
+"""Parts of scripts/benchmark.py: data, configs, timing, the plain HF loop, GPU."""
