@@ -70,13 +70,11 @@ def check_entry_points(config) -> None:
 
 
 def main(
-    # fmt: off
     model_dir: Path = Arg(..., exists=True, file_okay=False, help="Trained pipeline (model-best)"),
     output_dir: Path = Arg(..., help="Package dirs go to OUTPUT_DIR/<pkg>-<version>, both wheels to OUTPUT_DIR/dist"),
     name: str = Opt("cluener_crf", "--name", help="Pipeline name; the package is <lang>_<name>"),
     version: str = Opt("0.1.0", "--version", help="Pipeline version"),
     trained_on: str = Opt("cluener", "--trained-on", help=f"Training data, for the meta's sources: {'|'.join(DATASETS)}"),
-    # fmt: on
 ):
     if trained_on not in DATASETS:
         raise typer.BadParameter(f"{trained_on!r}; use one of {', '.join(DATASETS)}", param_hint="--trained-on")
