@@ -101,7 +101,7 @@ def main(
     meta.update(
         name=name,
         version=version,
-        description=f"Chinese NER ({DATASETS[trained_on]['name']}): the crf_ner tagger of spacy-cluener "
+        description=f"Chinese NER trained on {DATASETS[trained_on]['name']}: the crf_ner tagger of spacy-cluener "
         f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}",
         author=AUTHOR,
         email="",
