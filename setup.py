@@ -10,6 +10,9 @@ setup(
     description="Chinese NER for spaCy: a pytorch-crf CRF tagger on CNN or chinese-bert-wwm-ext",
     long_description=README.read_text(encoding="utf8") if README.exists() else "",
     long_description_content_type="text/markdown",
+    author="zh_cluener_crf developers",
+    url="https://github.com/zh-cluener-crf/zh_cluener_crf",
+    license="MIT",
     packages=find_packages(include=["spacy_cluener", "spacy_cluener.*"]),
     python_requires=">=3.9",
     install_requires=[
@@ -19,8 +22,15 @@ setup(
         "torch>=2.0",
         "pytorch-crf>=0.7.2,<0.8",
         "typer>=0.9",
+        # `report` draws its charts (per_type_f1.png, error_kinds.png, learning_curve.png)
+        "matplotlib>=3.5",
     ],
-    extras_require={"test": ["pytest", "hypothesis", "seqeval", "matplotlib"]},
+    extras_require={
+        # CuPy for spacy.prefer_gpu / --gpu-id, through spaCy's own extras
+        "cuda12x": ["spacy[cuda12x]>=3.8,<3.9"],
+        "cuda-autodetect": ["spacy[cuda-autodetect]>=3.8,<3.9"],
+        "test": ["pytest", "hypothesis", "seqeval", "ruff"],
+    },
     entry_points={
         "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],
         "spacy_architectures": [

@@ -1,15 +1,21 @@
-"""Package a trained pipeline as ONE wheel that also carries `spacy_cluener`.
+"""Package a trained pipeline as two wheels, the standard way.
 
     python scripts/package.py MODEL_DIR OUTPUT_DIR --name cluener_crf --version 0.1.0
 
-`spacy package` would list `spacy-cluener` as a requirement, which is not on
-the package index. Instead the wheel ships the `spacy_cluener` package next
-to the model package, registers its factories through the same entry points
-as setup.py, and requires only what spacy_cluener itself requires. So
-`pip install zh_cluener_crf-*.whl` + `spacy.load("zh_cluener_crf")` works in a
-clean environment, with no checkout.
+OUTPUT_DIR/dist/ then holds
+- spacy_cluener-<lib version>-py3-none-any.whl: the library, built from
+  setup.py; its entry points register crf_ner and the other functions, and
+- zh_<name>-<version>-py3-none-any.whl: the pipeline only, from `spacy
+  package`, requiring spacy-cluener==<lib version>,
+so `pip install OUTPUT_DIR/dist/*.whl` installs both. An editable checkout
+installed later (`pip install -e .`) replaces the library wheel, as it is the
+same distribution.
+
+Both wheels are built with `pip wheel --no-build-isolation` rather than
+`spacy package --build wheel`, which needs the `build` (or `wheel`) package
+and, through `python -m build`, an isolated environment from the index.
 """
-import re
+import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -17,38 +23,95 @@ from pathlib import Path
 
 import srsly
 import typer
+from spacy import util
 
+Arg = typer.Argument
+Opt = typer.Option
 REPO = Path(__file__).resolve().parent.parent
-RUNTIME_REQUIREMENTS = [
-    "spacy>=3.8.0,<3.9.0",
-    "thinc>=8.3.0,<8.4.0",
-    "torch>=2.0",
-    "pytorch-crf>=0.7.2,<0.8.0",
-    "typer>=0.9",
-]
+LIBRARY = "spacy-cluener"
+AUTHOR = "zh_cluener_crf developers"
+URL = "https://github.com/zh-cluener-crf/zh_cluener_crf"
+DATASETS = {
+    "cluener": {
+        "name": "CLUENER2020",
+        "url": "https://github.com/CLUEbenchmark/CLUENER2020",
+        "license": "no license stated; cite Xu et al. 2020, arXiv:2001.04351",
+        "author": "CLUE benchmark (Liang Xu et al.)",
+    },
+    "msra": {
+        "name": "MSRA NER (SIGHAN 2006 bakeoff)",
+        "url": "https://github.com/Determined22/zh-NER-TF",
+        "license": "research use; no license stated",
+        "author": "Microsoft Research Asia",
+    },
+}
+BERT = {
+    "name": "chinese-bert-wwm-ext",
+    "url": "https://github.com/ymcui/Chinese-BERT-wwm",
+    "license": "Apache-2.0",
+    "author": "Yiming Cui et al. (HFL)",
+}
 
 
-def entry_points() -> dict:
-    """The spacy_* entry points declared in setup.py (single source of truth)."""
-    text = (REPO / "setup.py").read_text(encoding="utf8")
-    block = text[text.index("entry_points={") :]
-    groups = re.findall(r'"(spacy_\w+)": \[(.*?)\]', block, flags=re.S)
-    return {group: re.findall(r'"([^"]+=[^"]+)"', body) for group, body in groups}
+def pip_wheel(src: Path, dist: Path) -> None:
+    cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-w", str(dist)]
+    subprocess.run(cmd, check=True)
+
+
+def check_entry_points(config) -> None:
+    """Every factory the pipeline takes from spacy_cluener must be an entry
+    point of the installed distribution, or spacy.load fails in a fresh process."""
+    ours = {n for n, func in util.registry.factories.get_all().items() if func.__module__.startswith("spacy_cluener")}
+    points = {ep.name for ep in importlib.metadata.distribution(LIBRARY).entry_points if ep.group == "spacy_factories"}
+    for name, component in config["components"].items():
+        factory = component.get("factory")  # None when sourced
+        if factory in ours and factory not in points:
+            sys.exit(f"{name}: factory {factory!r} is not a spacy_factories entry point of {LIBRARY}; reinstall it")
 
 
 def main(
-    model_dir: Path = typer.Argument(..., exists=True, file_okay=False),
-    output_dir: Path = typer.Argument(...),
-    name: str = typer.Option("cluener_crf", "--name"),
-    version: str = typer.Option("0.1.0", "--version"),
+    model_dir: Path = Arg(..., exists=True, file_okay=False, help="Trained pipeline (model-best)"),
+    output_dir: Path = Arg(..., help="Package dirs go to OUTPUT_DIR/<pkg>-<version>, both wheels to OUTPUT_DIR/dist"),
+    name: str = Opt("cluener_crf", "--name", help="Pipeline name; the package is <lang>_<name>"),
+    version: str = Opt("0.1.0", "--version", help="Pipeline version"),
+    trained_on: str = Opt("cluener", "--trained-on", help=f"Training data, for the meta's sources: {'|'.join(DATASETS)}"),
 ):
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if trained_on not in DATASETS:
+        raise typer.BadParameter(f"{trained_on!r}; use one of {', '.join(DATASETS)}", param_hint="--trained-on")
+    import spacy_cluener  # noqa: F401  registers the factories for spacy package and the check below
+
+    lib_version = importlib.metadata.version(LIBRARY)
+    dist = output_dir / "dist"
+    dist.mkdir(parents=True, exist_ok=True)
     meta = srsly.read_json(model_dir / "meta.json")
-    config_text = (model_dir / "config.cfg").read_text(encoding="utf8")
-    requirements = list(RUNTIME_REQUIREMENTS)
-    if "spacy-transformers" in config_text:
-        requirements.append("spacy-transformers>=1.3.0,<1.5.0")
-    meta.update({"name": name, "version": version, "requirements": requirements})
+    package_name = name if name.startswith(f"{meta['lang']}_") else f"{meta['lang']}_{name}"  # as spacy package does
+    for old in [*dist.glob("spacy_cluener-*.whl"), *dist.glob(f"{package_name}-*.whl")]:
+        old.unlink()  # `pip install dist/*.whl` must see one version of each
+
+    # setuptools never cleans build/lib: a module moved or deleted since the
+    # last build would still be in the wheel
+    shutil.rmtree(REPO / "build", ignore_errors=True)
+    pip_wheel(REPO, dist)
+    if not (dist / f"spacy_cluener-{lib_version}-py3-none-any.whl").exists():
+        sys.exit(f"{REPO} is not the installed {LIBRARY} {lib_version}: `pip install -e {REPO}` first")
+
+    config = util.load_config(model_dir / "config.cfg", interpolate=False)
+    check_entry_points(config)
+    has_transformer = any(c.get("factory") == "transformer" for c in config["components"].values())
+    meta.update(
+        name=name,
+        version=version,
+        description=f"Chinese NER trained on {DATASETS[trained_on]['name']}: the crf_ner tagger of spacy-cluener "
+        f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}",
+        author=AUTHOR,
+        email="",
+        url=URL,
+        license="MIT",
+        sources=[DATASETS[trained_on]] + ([BERT] if has_transformer else []),
+        # spacy package keeps these and adds the other libraries the config
+        # names (spacy-transformers), leaving out those already listed here
+        requirements=[f"{LIBRARY}=={lib_version}"],
+    )
     meta_path = output_dir / f"meta-{name}.json"
     srsly.write_json(meta_path, meta)
     subprocess.run(
@@ -57,46 +120,8 @@ def main(
         check=True,
     )
     meta_path.unlink()
-    pkg_name = f"{meta['lang']}_{name}"
-    root = output_dir / f"{pkg_name}-{version}"
-    # spacy package adds third-party requirements it detects (spacy-cluener);
-    # keep the ones this wheel needs.
-    pkg_meta = srsly.read_json(root / "meta.json")
-    pkg_meta["requirements"] = requirements
-    srsly.write_json(root / "meta.json", pkg_meta)
-    shutil.rmtree(root / "spacy_cluener", ignore_errors=True)
-    shutil.copytree(
-        REPO / "spacy_cluener", root / "spacy_cluener",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    setup_py = (root / "setup.py").read_text(encoding="utf8")
-    points = entry_points()
-    points_src = ", ".join(f"{g!r}: {v!r}" for g, v in points.items())
-    setup_py = setup_py.replace(
-        "packages=[model_name],",
-        "packages=[model_name] + find_packages(include=['spacy_cluener', 'spacy_cluener.*']),",
-    ).replace(
-        "entry_points={'spacy_models': ['{m} = {m}'.format(m=model_name)]}",
-        "entry_points={'spacy_models': ['{m} = {m}'.format(m=model_name)], " + points_src + "}",
-    )
-    setup_py = "from setuptools import find_packages\n" + setup_py
-    assert "find_packages(include" in setup_py and "spacy_factories" in setup_py, "spacy's setup template changed"
-    (root / "setup.py").write_text(setup_py, encoding="utf8")
-    init_py = root / pkg_name / "__init__.py"
-    init_py.write_text(
-        init_py.read_text(encoding="utf8").replace(
-            "\n\n__version__", "\nimport spacy_cluener  # noqa: F401  registers crf_ner\n\n__version__", 1
-        ),
-        encoding="utf8",
-    )
-    dist = root / "dist"
-    shutil.rmtree(dist, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(root)],
-        check=True,
-    )
-    wheels = sorted(dist.glob("*.whl"))
-    print(f"Built {wheels[0]}")
+    pip_wheel(output_dir / f"{package_name}-{version}", dist)
+    print(f"Built {', '.join(p.name for p in sorted(dist.glob('*.whl')))} in {dist}; pip install {dist}/*.whl")
 
 
 if __name__ == "__main__":
