@@ -84,29 +84,36 @@ class _LogPartition(torch.autograd.Function):
 
     alpha[:, t] is the forward vector at t divided by its max, beta that of
     the backward pass; each t is normalised on its own when the marginals
-    are formed, so the running scales never meet. Padding keeps the last
-    real alpha (forward) and restarts beta at the end scores (backward).
+    are formed, so the running scales never meet. The backward pass restarts
+    beta at the end scores at each sequence's last position.
     """
 
     @staticmethod
     def forward(ctx, emissions, mask, start, end, transitions):
         batch, length, _ = emissions.shape
+        # Padding may hold anything; 0 keeps every product below finite.
+        emissions = torch.where(mask.unsqueeze(2), emissions, emissions.new_zeros(()))
         exp_trans, trans_shift = _exp_shifted(transitions)
         exp_emit, emit_shift = _exp_shifted(emissions, dim=2)
         exp_end, end_shift = _exp_shifted(end)
         alpha = torch.empty_like(emissions)
-        p, log_scale = _exp_shifted(start + emissions[:, 0], dim=1)
-        log_scale = log_scale.squeeze(1)
+        scales = torch.ones_like(emissions[:, :, 0])
+        p, first_shift = _exp_shifted(start + emissions[:, 0], dim=1)
         alpha[:, 0] = p
+        tiny = torch.finfo(p.dtype).tiny
+        # Run past each sequence's end (the padding is finite): no where() per
+        # step; the alpha and scales of real positions are picked out after.
         for t in range(1, length):
-            q = (p @ exp_trans) * exp_emit[:, t]
-            s = q.amax(1, keepdim=True).clamp_min(torch.finfo(q.dtype).tiny)
-            on = mask[:, t]
-            p = torch.where(on.unsqueeze(1), q / s, p)
+            q = torch.mm(p, exp_trans).mul_(exp_emit[:, t])
+            s = q.amax(1, keepdim=True).clamp_min_(tiny)
+            p = q.div_(s)
             alpha[:, t] = p
-            step = torch.log(s.squeeze(1)) + trans_shift + emit_shift[:, t, 0]
-            log_scale = log_scale + torch.where(on, step, step.new_zeros(()))
-        log_z = torch.log(p @ exp_end) + end_shift + log_scale
+            scales[:, t] = s.squeeze(1)
+        lengths = mask.sum(1)
+        last = alpha[torch.arange(batch, device=alpha.device), lengths - 1]
+        steps = torch.log(scales) + trans_shift + emit_shift.squeeze(2)
+        steps = torch.where(mask, steps, steps.new_zeros(()))[:, 1:].sum(1)
+        log_z = torch.log(last @ exp_end) + end_shift + first_shift.squeeze(1) + steps
         ctx.save_for_backward(mask, alpha, exp_trans, exp_emit, exp_end)
         return log_z
 
@@ -116,12 +123,12 @@ class _LogPartition(torch.autograd.Function):
         batch, length, n_tags = alpha.shape
         tiny = torch.finfo(alpha.dtype).tiny
         beta = torch.empty_like(alpha)
+        trans_t = exp_trans.t().contiguous()
         b = exp_end.expand(batch, n_tags)
         beta[:, length - 1] = b
         for t in range(length - 2, -1, -1):
-            q = exp_trans @ (exp_emit[:, t + 1] * b).unsqueeze(2)
-            q = q.squeeze(2)
-            q = q / q.amax(1, keepdim=True).clamp_min(tiny)
+            q = torch.mm(exp_emit[:, t + 1] * b, trans_t)
+            q = q.div_(q.amax(1, keepdim=True).clamp_min_(tiny))
             b = torch.where(mask[:, t + 1].unsqueeze(1), q, exp_end)
             beta[:, t] = b
         # Unary marginals: alpha * beta, normalised at each position.
