@@ -2,7 +2,7 @@
 
 Forward + backward, ms per batch (median of --repeats), one thread, 41 BIOES
 tags (10 labels). Batches: 32 docs with lengths drawn like CLUENER (2..50
-characters, mean ~37), and 32 x 128. Prints figures; asserts nothing.
+characters, mean ~37; the drawn mean is printed), and 32 x 128. Prints figures; asserts nothing.
 
     python scripts/bench_crf_normalizer.py [--repeats 15]
 """
