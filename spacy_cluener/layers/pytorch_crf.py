@@ -2,9 +2,10 @@
 
 Illegal transitions (`O -> I-X`, `B-X -> I-Y`, a sequence starting with I-,
 ...) are removed with a `torch.nn.utils.parametrize` mask on pytorch-crf's own
-parameters. pytorch-crf then computes the likelihood (loss) and its `decode`
-over the constrained scores, so neither training nor decoding can give weight
-to a path the scheme forbids.
+parameters, so neither training nor decoding can give weight to a path the
+scheme forbids. pytorch-crf's `CRF` holds the parameters and is the reference:
+the loss is `crf_log_likelihood`, which returns what `CRF.forward` returns
+(tested) without its per-position (batch, tags, tags) logsumexp.
 
 `viterbi_decode` is a batched Viterbi that returns exactly what
 `torchcrf.CRF.decode` returns, without its per-step `.item()` host syncs.
@@ -17,6 +18,7 @@ from torch.nn.utils import parametrize
 from torchcrf import CRF
 
 from ..tag_schemes import allowed_end, allowed_start, allowed_transition
+from .crf_likelihood import crf_log_likelihood
 
 # Score given to a forbidden transition. Finite so that masked sums stay finite;
 # low enough that no sequence of emissions can make a forbidden path win.
@@ -68,10 +70,14 @@ class EmissionCRF(nn.Module):
         return self.emissions(self.dropout(X))
 
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Summed negative log-likelihood of the gold tags (pytorch-crf)."""
-        # cached(): the masked transitions are computed once, not at every step.
+        """Summed negative log-likelihood of the gold tags (as pytorch-crf's)."""
+        crf = self.crf
+        # cached(): the masked transitions are computed once, not at every use.
         with parametrize.cached():
-            return -self.crf(emissions.float(), tags, mask=mask, reduction="sum")
+            llh = crf_log_likelihood(
+                emissions.float(), tags, mask, crf.start_transitions, crf.end_transitions, crf.transitions
+            )
+        return -llh.sum()
 
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Best tag ids (batch, length); positions outside the mask are 0."""
