@@ -4,7 +4,7 @@ import random
 import statistics
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from spacy.tokens import DocBin
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
@@ -22,7 +22,9 @@ DROPOUT = 0.1  # the same for every head timed (cnn_crf.cfg trains with 0.2, trf
 class Head:
     """One pipeline (one head on its own encoder), initialized on the data."""
 
-    def __init__(self, key: str, config: Config, doc_bin: DocBin):
+    def __init__(self, key: str, config: Config, doc_bin: DocBin, likelihood: Optional[Callable] = None):
+        """likelihood (Optional[Callable]): for crf_ner, the likelihood its loss
+        uses (`EmissionCRF.likelihood`), e.g. pytorch-crf's reference."""
         fix_random_seed(0)
         self.key = key
         # Interpolated first: nlp.initialize resolves [training.optimizer] on
@@ -30,6 +32,8 @@ class Head:
         self.nlp = load_model_from_config(config.interpolate(), auto_fill=True, validate=True)
         self.examples = make_examples(self.nlp, doc_bin, with_biluo_tags=key == "softmax")
         self.optimizer = self.nlp.initialize(lambda: self.examples)
+        if likelihood is not None:
+            self.nlp.get_pipe("crf_ner").crf.likelihood = likelihood
 
     def train(self, batches: Sequence[Sequence[int]]) -> None:
         for batch in batches:
