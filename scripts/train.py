@@ -60,7 +60,8 @@ def main(
     output_path.mkdir(parents=True, exist_ok=True)
     log_file = output_path / LOG_NAME
     log_file.unlink(missing_ok=True)
-    overrides["training.logger"] = with_training_log(dict(config["training"]["logger"]), log_file)
+    logger = overrides.get("training.logger", config["training"]["logger"])
+    overrides["training.logger"] = with_training_log(dict(logger), log_file)
     if bert and "transformer" in config["components"]:
         overrides["components.transformer.model.name"] = bert
     start = time.monotonic()

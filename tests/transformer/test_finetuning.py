@@ -19,8 +19,8 @@ from thinc.api import Linear, fix_random_seed
 
 from spacy_cluener.components.crf_ner import CRFEntityRecognizer
 from spacy_cluener.layers.bilstm import LazyBiLSTM, build_bilstm_on_tok2vec
-from spacy_cluener.layers.param_groups import is_head_shim
-from spacy_cluener.training import HeadOptimizer, is_head, mark_head
+from spacy_cluener.layers.param_groups import is_head, is_head_shim, mark_head
+from spacy_cluener.training import HeadOptimizer
 
 from .conftest import HIDDEN, trf_config
 
