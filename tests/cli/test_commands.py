@@ -55,13 +55,6 @@ def test_debug_alignment_without_a_transformer_is_one_line(ruler_model, gold):
     assert len(lines) == 1 and "has no transformer component" in lines[0], result.output
 
 
-def test_debug_alignment_on_a_file_without_docs_fails(ruler_model, tmp_path):
-    path = tmp_path / "dev.json"  # a CLUENER file, not a DocBin
-    path.write_text(rec("张三", {"name": {"张三": [[0, 1]]}}) + "\n", encoding="utf-8")
-    result = runner.invoke(app, ["debug-alignment", str(ruler_model), str(path)])
-    assert result.exit_code != 0 and "OK" not in result.output
-
-
 @pytest.mark.parametrize("spelling", ["same", "dot", "symlink"])
 def test_convert_and_predict_refuse_to_overwrite_their_input(spelling, ruler_model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "benchmark.py"
-HEADS = ("crf_ner", "ner", "softmax")
+HEADS = ("crf_ner", "ner", "softmax", "crf_ner_torchcrf")
 
 
 def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -59,8 +59,14 @@ def test_conversion_speed(result):
     assert result["convert"]["chars"] > 0 and result["convert"]["docs"] > 0
 
 
+def test_likelihood_alone_old_and_new(result):
+    for row in result["normalizer_ms"].values():
+        for key in ("pytorch_crf_ms", "crf_log_likelihood_ms", "speedup"):
+            assert _positive_finite(row[key]), (key, row)
+
+
 def test_goal_ratios_are_reported(result):
-    for key in ("inference_vs_ner", "inference_cost_vs_softmax", "train_cost_vs_softmax"):
+    for key in ("inference_vs_ner", "inference_cost_vs_softmax", "train_cost_vs_softmax", "train_cost_vs_softmax_torchcrf"):
         assert _positive_finite(result["goals"][key])
     assert all(isinstance(met, bool) for met in result["goals"]["met"].values())
 

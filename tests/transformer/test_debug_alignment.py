@@ -50,6 +50,16 @@ def test_config_with_model_name(tiny_bert, cluener_slices):
     assert "[CLS]" in result.output and "OK:" in result.output
 
 
+def test_a_file_without_docs_is_an_error(nlp, tmp_path):
+    model = tmp_path / "model"
+    nlp.to_disk(model)
+    path = tmp_path / "dev.json"  # a CLUENER file, not a DocBin: zero docs
+    path.write_text('{"text": "张三", "label": {"name": {"张三": [[0, 1]]}}}\n', encoding="utf-8")
+    result = runner.invoke(app, ["debug-alignment", str(model), str(path)])
+    assert result.exit_code != 0, result.output
+    assert "holds no docs" in result.output and "OK" not in result.output
+
+
 def test_standalone_space_and_dropped_char_fail(tiny_bert, cluener_slices, tmp_path):
     nlp = spacy.blank("zh")
     doc = nlp.make_doc("北京  天安门\u200b广场")
@@ -105,7 +115,7 @@ def test_length_mismatch_fails(nlp, examples, monkeypatch):
     monkeypatch.setattr(trf_model, "get_alignment_via_offset_mapping", drop_last_token)
     report = check_alignment(nlp, examples[:1])
     assert any("emission rows has length" in p for p in report.problems), report.problems
-    assert any("CRF decode mask has length" in p for p in report.problems)
+    assert any("token vectors (alignment rows) has length" in p for p in report.problems)
 
 
 def test_unk_is_a_warning_not_a_failure(nlp):
