@@ -57,9 +57,12 @@ maxout_pieces = 3
 subword_features = false
 """
 DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
-# Entity confidence is on by default: forward-backward measured at <= 25 % of
-# crf_ner's predict time (scripts/benchmarks/confidence.py).
-DEFAULT_SCORES = True
+# Entity confidence is off by default: it was to be on only if it cost <= 25 %
+# of crf_ner's predict time, and scripts/benchmarks/confidence.py measured
+# 0.5-0.7 (CLUENER dev, CNN model, one CPU thread): the float64
+# forward-backward costs about half of Viterbi. `report` and `predict
+# --scores` turn it on for their run.
+DEFAULT_SCORES = False
 
 
 @Language.factory(

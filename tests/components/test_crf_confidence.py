@@ -18,7 +18,7 @@ TEXTS = [t for t, _ in TRAIN_DATA] + ["张三和李四在北京的腾讯", "", "
 def trained(request):
     fix_random_seed(0)
     nlp = spacy.blank("zh")
-    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param})
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param, "scores": True})
     examples = make_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
     # Trained only a little, so that scores are spread out, not all ~1.
@@ -88,6 +88,7 @@ def test_scores_survive_docbin_and_multiprocessing(trained, tmp_path):
         assert _spans(a)[0] == _spans(b)[0]
         numpy.testing.assert_array_equal(_spans(a)[1], _spans(b)[1])
     parallel = list(trained.pipe(TEXTS, n_process=2, batch_size=2))
+    assert any(len(_spans(doc)[1]) for doc in parallel)
     for a, b in zip(docs, parallel):
         assert _spans(a)[0] == _spans(b)[0] and ents(a) == ents(b)
         numpy.testing.assert_allclose(_spans(a)[1], _spans(b)[1], rtol=1e-6, atol=1e-9)
@@ -114,14 +115,15 @@ def test_settings_are_saved_and_old_models_load(trained, tmp_path):
     config = "\n".join(line for line in config.splitlines() if not line.startswith(("scores =", "threshold =", "spans_key =")))
     (tmp_path / "m" / "config.cfg").write_text(config, encoding="utf8")
     old = spacy.load(tmp_path / "m")
-    assert old.get_pipe("crf_ner").threshold == 0.0
+    assert old.get_pipe("crf_ner").threshold == 0.0 and not old.get_pipe("crf_ner").with_scores
+    old.get_pipe("crf_ner").cfg["scores"] = True
     for doc, expected in zip(old.pipe(TEXTS), scores):
         numpy.testing.assert_allclose(_spans(doc)[1], expected, rtol=1e-6, atol=1e-9)
 
 
 def test_other_key_and_bad_settings():
     nlp = spacy.blank("zh")
-    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "spans_key": "conf"})
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "spans_key": "conf", "scores": True})
     examples = make_examples(nlp)
     nlp.initialize(lambda: examples)
     doc = nlp("张三在上海工作")
@@ -129,6 +131,6 @@ def test_other_key_and_bad_settings():
     with pytest.raises(ValueError, match="E018"):
         spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": False, "threshold": 0.5})
     with pytest.raises(ValueError, match="E017"):
-        spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "threshold": 1.5})
+        spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": True, "threshold": 1.5})
     with pytest.raises(ValueError, match="E017"):
         nlp.get_pipe("crf_ner").threshold = -0.1
