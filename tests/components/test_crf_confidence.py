@@ -134,3 +134,33 @@ def test_other_key_and_bad_settings():
         spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": True, "threshold": 1.5})
     with pytest.raises(ValueError, match="E017"):
         nlp.get_pipe("crf_ner").threshold = -0.1
+
+
+def test_temperature_softens_scores_not_ents(trained, monkeypatch):
+    ner = trained.get_pipe("crf_ner")
+    docs = list(trained.pipe(TEXTS))
+    monkeypatch.setitem(ner.cfg, "temperature", 3.0)
+    hot = list(trained.pipe(TEXTS))
+    assert [ents(d) for d in hot] == [ents(d) for d in docs]
+    before = numpy.concatenate([d.spans["crf_ner"].attrs["scores"] for d in docs])
+    after = numpy.concatenate([d.spans["crf_ner"].attrs["scores"] for d in hot])
+    assert not numpy.allclose(before, after)
+    # softer: the most confident entity is less so (T -> inf: uniform over paths)
+    assert after[before.argmax()] < before.max()
+
+
+def test_fit_temperature_lowers_the_log_loss(trained, monkeypatch):
+    from spacy_cluener.training.temperature import fit_temperature
+
+    ner = trained.get_pipe("crf_ner")
+    monkeypatch.setitem(ner.cfg, "temperature", 1.0)
+    gold = []
+    for text, spans in [("张三和李四在北京", [(0, 2, "name"), (3, 5, "name"), (6, 8, "address")]),
+                        ("王五去了腾讯", [(0, 2, "name"), (4, 6, "company")])] + TRAIN_DATA:
+        doc = trained.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label) for s, e, label in spans]
+        gold.append(doc)
+    result = fit_temperature(trained, gold, steps=6)
+    assert 0.25 <= result["temperature"] <= 8.0
+    assert result["log_loss"] <= result["log_loss_t1"]
+    assert ner.cfg["temperature"] == result["temperature"]
