@@ -18,7 +18,9 @@ batches), then `repeats` timed passes over all the docs, interleaved across
 the heads so that load from other processes falls on all of them alike; the
 median is reported. Also measured: the share of `crf_ner`'s predict time
 spent in Viterbi, the likelihood alone (pytorch-crf's vs ours, ms per batch,
-`normalizer_ms`), and the conversion speed of MSRA train. The parts live in
+`normalizer_ms`), the cost of entity confidence (`confidence_cost_share`:
+the extra predict time of `scores = true`, benchmarks/confidence.py), and
+the conversion speed of MSRA train. The parts live in
 scripts/benchmarks/. `--gpu` adds the same comparison on a transformer
 (BERT-base sized, random weights, real vocab) and a plain transformers +
 pytorch-crf training loop, with peak GPU memory.
@@ -42,6 +44,7 @@ import spacy
 import thinc
 import torch
 import typer
+from benchmarks import confidence
 from benchmarks.configs import cnn_config, head_variants
 from benchmarks.data import CLUENER_DEV, CNN_CONFIG, read_dev_docs
 from benchmarks.gpu import HEADS, bench_gpu, check_gpu
@@ -114,6 +117,8 @@ def print_table(result: dict) -> None:
         print(f"{row[0]:<18}{row[1]:>20}{row[2]:>16}{row[3]:>24}{row[4]:>10}")
     g, c = result["goals"], result["goals_cpu_time"]
     print(f"viterbi share of crf_ner predict: {result['viterbi_share']:.3f}")
+    print(f"entity confidence cost / crf_ner predict: {result['confidence_cost_share']:.3f} "
+          f"(goal <= {confidence.GOAL} for scores on by default)")
     for key, text, goal in (
         ("inference_vs_ner", "crf_ner / ner inference speed:   ", ">= 1.5"),
         ("inference_cost_vs_softmax", "crf_ner / softmax inference cost:", "<= 1.10"),
@@ -173,6 +178,8 @@ def main(
     breakdown = crf_breakdown(heads[0], texts, settings["pipe_batch_size"], settings["repeats"])
     result["viterbi_share"] = breakdown["viterbi_share"]
     result["crf_ner_inference_breakdown"] = breakdown
+    result["confidence"] = confidence.measure(heads[0].nlp, texts, settings["pipe_batch_size"], settings["repeats"])
+    result["confidence_cost_share"] = result["confidence"]["confidence_cost_share"]
     result["goals"] = goals(result["inference_chars_per_s"], result["train_chars_per_s"])
     cpu = result["cpu_time_chars_per_s"]
     result["goals_cpu_time"] = goals(cpu["inference"], cpu["train"])
@@ -200,6 +207,8 @@ def _check_finite(result: dict) -> None:
     for name, value in speeds.items():
         if not (math.isfinite(value) and value > 0):
             raise RuntimeError(f"benchmark: {name} = {value}")
+    if not math.isfinite(result["confidence_cost_share"]):
+        raise RuntimeError(f"benchmark: confidence_cost_share = {result['confidence_cost_share']}")
     if not 0.0 <= result["viterbi_share"] <= 1.0:
         raise RuntimeError(f"benchmark: viterbi_share = {result['viterbi_share']}")
 

@@ -38,3 +38,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E016 = ("Pipeline '{model}' has no transformer component ({pipes}): debug-alignment "
             "checks what a transformer feeds the CRF. Give a transformer pipeline or "
             "configs/trf_crf.cfg.")
+    E017 = ("crf_ner: threshold {threshold} is not a probability; give a value in [0, 1] "
+            "(0.0 keeps every Viterbi entity in doc.ents).")
+    E018 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
+            "(or threshold = 0.0).")

@@ -49,3 +49,24 @@ def ruler_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("ruler") / "model"
     nlp.to_disk(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def crf_model(tmp_path_factory):
+    """A small crf_ner pipeline, trained a little (scores spread out), saved
+    with the default settings (scores off), for the confidence CLIs."""
+    from thinc.api import fix_random_seed
+
+    from .components.test_crf_ner import SMALL_MODEL
+    from .util import make_examples
+
+    fix_random_seed(0)
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(15):
+        nlp.update(examples, sgd=optimizer)
+    path = tmp_path_factory.mktemp("crf") / "model"
+    nlp.to_disk(path)
+    return path

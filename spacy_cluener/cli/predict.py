@@ -4,6 +4,7 @@ from pathlib import Path
 
 import typer
 
+from ..evaluation.confidence import enable_scores, scores_key
 from ..evaluation.submission import MalformedRecord, predict_file
 from ._app import Arg, Opt, app, load_pipeline, refuse_same_file
 
@@ -20,16 +21,26 @@ def predict_cli(
     fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input and output format"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
+    scores: bool = Opt(False, "--scores", help='Add each entity\'s score: "scores": {TYPE: {ENTITY: [score]}}'),
 ):
     """Predict entities for every record and write a leaderboard submission:
     one line per record, in input order, `{"id": ..., "label": {TYPE: {ENTITY:
     [[start, end]]}}}` (end inclusive). A malformed input line is reported as
     FILE:LINE (exit status 1) and leaves no partial submission behind.
+    --scores turns crf_ner's entity scores on and adds them, parallel to the
+    offsets; without it the file is the leaderboard format, unchanged.
     """
     refuse_same_file(input_path, output_path)
     nlp = load_pipeline(model, gpu_id)
+    key = None
+    if scores:
+        enable_scores(nlp)
+        key = scores_key(nlp)
+        if key is None:
+            typer.echo(f"--scores: no component of '{model}' writes entity scores (crf_ner does).", err=True)
+            raise typer.Exit(code=1)
     try:
-        written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size)
+        written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size, scores_key=key)
     except MalformedRecord as err:
         typer.echo(f"{err}. Nothing written.", err=True)
         raise typer.Exit(code=1) from None

@@ -6,6 +6,7 @@ import typer
 from spacy.tokens import DocBin
 
 from ..evaluation import evaluate, write_report
+from ..evaluation.confidence import enable_scores
 from ..evaluation.training_log import training_section
 from ._app import Arg, Opt, app, load_pipeline
 
@@ -26,19 +27,35 @@ def report_cli(
     n_samples: int = Opt(5, "--n-samples", "-n", min=0, help="Sampled errors per type"),
     seed: int = Opt(0, "--seed", help="Seed for sampling errors"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Docs per nlp.pipe batch"),
+    target_precision: float = Opt(
+        0.9, "--target-precision", min=0.0, max=1.0, help="Report the threshold that reaches this precision"
+    ),
+    scores: bool = Opt(
+        True, "--scores/--no-scores", help="Turn crf_ner's entity scores on for the report (confidence sections)"
+    ),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
     """Evaluate a pipeline with strict entity matching and explain its errors.
 
     Writes report.json, report.md, per_type_f1.png, error_kinds.png,
-    errors.html (displaCy: gold above predicted), and learning_curve.png
-    when a training log is given or found (scripts/train.py writes
-    training_log.jsonl into the training directory).
+    errors.html (displaCy: gold above predicted), type_confusion.png, and
+    learning_curve.png when a training log is given or found
+    (scripts/train.py writes training_log.jsonl into the training directory).
+    With entity scores (crf_ner, on here unless --no-scores), also the
+    precision/recall against the threshold (threshold_curve.png), the
+    threshold for --target-precision and the calibration (reliability.png,
+    ECE). The pipeline's own threshold still decides doc.ents (the scores).
     """
     nlp = load_pipeline(model, gpu_id)
+    if scores:
+        enable_scores(nlp)
     gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
     report = {"model": str(model), "data": str(data_path)}
-    report.update(evaluate(nlp, gold_docs, n_samples=n_samples, seed=seed, batch_size=batch_size))
+    report.update(
+        evaluate(
+            nlp, gold_docs, n_samples=n_samples, seed=seed, batch_size=batch_size, target_precision=target_precision
+        )
+    )
     training, notes = training_section(training_dir, training_log)
     for note in notes:
         typer.echo(note, err=True)
@@ -50,6 +67,15 @@ def report_cli(
         f"{report['n_docs_scored']} docs: micro P/R/F {_pct(micro['p'])}/{_pct(micro['r'])}/{_pct(micro['f'])}, "
         f"macro F {_pct(macro['f'])}, sentence accuracy {_pct(report['sentence_accuracy'])}"
     )
+    confidence = report.get("confidence")
+    if confidence:
+        target, ece = confidence["target"], confidence["calibration"]["overall"]["ece"]
+        where = (
+            f"threshold {target['threshold']:.4f} keeps recall {_pct(target['r'])}"
+            if target["threshold"] is not None else "no threshold reaches it"
+        )
+        ece_text = "n/a" if ece is None else f"{ece:.4f}"
+        typer.echo(f"entity scores: ECE {ece_text}; precision >= {_pct(target['target_precision'])}: {where}")
     typer.echo(f"Wrote {', '.join(written)} to {output_dir}")
 
 

@@ -4,10 +4,15 @@ The model (see `layers/crf_tagger.py`) gives emission scores per token; this
 component turns gold entities into tags of its scheme, computes pytorch-crf's
 negative log-likelihood as the loss, and decodes with constrained Viterbi, so
 `doc.ents` is always a legal tag sequence read back with spaCy's BILUO helpers.
+
+Each entity's confidence is its CRF marginal, the probability of its exact tag
+sub-sequence (`layers/crf_marginals.py`), in `doc.spans[spans_key]` with
+`attrs["scores"]` aligned (as spaCy's spancat); `threshold` leaves entities
+scoring below it out of `doc.ents`.
 """
 import warnings
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy
 import srsly
@@ -16,13 +21,15 @@ from spacy import util
 from spacy.attrs import IDX, IS_SPACE
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.tokens import Doc
-from spacy.training import Example, biluo_tags_to_spans, validate_examples, validate_get_examples
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training.iob_utils import tags_to_entities
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
+from ..layers.crf_marginals import crf_posteriors, span_marginals
 from ..layers.crf_tagger import (
     build_crf_head,
     get_crf_module,
@@ -50,15 +57,24 @@ maxout_pieces = 3
 subword_features = false
 """
 DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
+# Entity confidence is off by default: it was to be on only if it cost <= 25 %
+# of crf_ner's predict time, and scripts/benchmarks/confidence.py measured
+# 0.5-0.7 (CLUENER dev, CNN model, one CPU thread): the float64
+# forward-backward costs about half of Viterbi. `report` and `predict
+# --scores` turn it on for their run.
+DEFAULT_SCORES = False
 
 
 @Language.factory(
     "crf_ner",
-    assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
     default_config={
         "model": DEFAULT_MODEL,
         "scheme": "BIOES",
         "scorer": {"@scorers": "spacy_cluener.entity_scorer.v1"},
+        "scores": DEFAULT_SCORES,
+        "threshold": 0.0,
+        "spans_key": "crf_ner",
     },
     default_score_weights={
         "ents_macro_f": 1.0,
@@ -68,9 +84,39 @@ DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
         "ents_per_type": None,
     },
 )
-def make_crf_ner(nlp: Language, name: str, model: Model, scheme: str, scorer: Optional[Callable]):
-    """Create a CRF entity recognizer. scheme (str): "BIO" or "BIOES"."""
-    return CRFEntityRecognizer(nlp.vocab, model, name, scheme=scheme, scorer=scorer)
+def make_crf_ner(
+    nlp: Language,
+    name: str,
+    model: Model,
+    scheme: str,
+    scorer: Optional[Callable],
+    scores: bool,
+    threshold: float,
+    spans_key: str,
+):
+    """Create a CRF entity recognizer.
+
+    scheme (str): "BIO" or "BIOES".
+    scores (bool): compute each entity's confidence (its CRF marginal) into
+        `doc.spans[spans_key].attrs["scores"]`; False skips forward-backward.
+    threshold (float): entities scoring below it are left out of `doc.ents`
+        (they stay in `doc.spans[spans_key]`); 0.0 keeps every Viterbi entity.
+    spans_key (str): the `doc.spans` key of the entities and their scores.
+    """
+    return CRFEntityRecognizer(
+        nlp.vocab, model, name, scheme=scheme, scorer=scorer, scores=scores, threshold=threshold,
+        spans_key=spans_key,
+    )
+
+
+class CRFPredictions(NamedTuple):
+    """What `predict` gives `set_annotations`: tag ids per doc, and, when
+    scores are on, the entities per doc (`_entities`) with their marginals,
+    aligned."""
+
+    tag_ids: List[numpy.ndarray]
+    scores: Optional[List[numpy.ndarray]] = None
+    entities: Optional[List[List[Tuple[int, int, str, int]]]] = None
 
 
 class CRFEntityRecognizer(TrainablePipe):
@@ -84,12 +130,26 @@ class CRFEntityRecognizer(TrainablePipe):
         *,
         scheme: str = "BIOES",
         scorer: Optional[Callable] = score_entities,
+        scores: bool = DEFAULT_SCORES,
+        threshold: float = 0.0,
+        spans_key: str = "crf_ner",
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
-        self.cfg: Dict = {"labels": [], "scheme": check_scheme(scheme)}
+        # Settings live in cfg, which is saved with the model; a saved cfg
+        # without them (older models) keeps these values.
+        self.cfg: Dict = {
+            "labels": [],
+            "scheme": check_scheme(scheme),
+            "scores": bool(scores),
+            "threshold": float(threshold),
+            "spans_key": spans_key,
+            # Marginals of the scores divided by it (1.0: the CRF's own).
+            "temperature": 1.0,
+        }
         self.scorer = scorer
+        _check_confidence(self.cfg)
 
     @property
     def labels(self):
@@ -102,6 +162,25 @@ class CRFEntityRecognizer(TrainablePipe):
     @property
     def scheme(self) -> str:
         return self.cfg["scheme"]
+
+    @property
+    def spans_key(self) -> str:
+        return self.cfg.get("spans_key", "crf_ner")
+
+    @property
+    def with_scores(self) -> bool:
+        return bool(self.cfg.get("scores", False))
+
+    @property
+    def threshold(self) -> float:
+        return float(self.cfg.get("threshold", 0.0))
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        """The precision/recall knob, also on a loaded pipeline (the saved
+        cfg overrides the config's value at load)."""
+        _check_confidence({**self.cfg, "threshold": float(value)})
+        self.cfg["threshold"] = float(value)
 
     @property
     def tag_names(self) -> List[str]:
@@ -165,28 +244,41 @@ class CRFEntityRecognizer(TrainablePipe):
             raise ValueError(Errors.E012)
         build_crf_head(self.model.get_ref("crf_head"), width)
 
-    def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
-        """Tag ids per doc, from constrained Viterbi over the emissions."""
+    def predict(self, docs: Iterable[Doc]) -> CRFPredictions:
+        """Tag ids per doc, from constrained Viterbi over the emissions, and,
+        if scores are on, the marginal of each entity of the Viterbi path."""
         docs = list(docs)
         if not any(len(doc) for doc in docs):
-            return [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
+            tag_ids = [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
+            empty = [numpy.zeros((0,), dtype="float64") for _ in docs] if self.with_scores else None
+            return CRFPredictions(tag_ids, empty)
         spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
-        return self._decode(self.model.predict(docs), spaces)
+        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores)
 
     def _decode(
         self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
     ) -> List[numpy.ndarray]:
+        """Viterbi tag ids per doc (see `_decode_and_score`)."""
+        return self._decode_and_score(scores, spaces, False).tag_ids
+
+    def _decode_and_score(
+        self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]], with_scores: bool
+    ) -> CRFPredictions:
         """Viterbi over the emissions. Tokens flagged in `spaces` (standalone
         whitespace: two spaces, a newline) are decoded as `O`. spaCy's `ner`
         never starts an entity on whitespace either; here it matters more,
         because a transformer gives such a token no wordpiece, hence a zero
-        vector, so its emissions carry no evidence."""
+        vector, so its emissions carry no evidence. With `with_scores`, the
+        marginals are those of the same constrained CRF, whitespace rule and
+        all."""
         crf = self.crf
         lengths = [len(s) for s in scores]
         keep = [i for i, n in enumerate(lengths) if n > 0]
         out = [numpy.zeros((n,), dtype="int64") for n in lengths]
+        span_scores = [numpy.zeros((0,), dtype="float64") for _ in lengths] if with_scores else None
+        entities = [[] for _ in lengths] if with_scores else None
         if not keep:
-            return out
+            return CRFPredictions(out, span_scores, entities)
         device = next(crf.parameters()).device
         emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
         mask = length_mask([lengths[i] for i in keep], device)
@@ -196,16 +288,80 @@ class CRFEntityRecognizer(TrainablePipe):
                 is_space[row, : lengths[i]] = torch.from_numpy(spaces[i])
             not_o = torch.tensor([name != "O" for name in self.tag_names], device=device)
             emissions = emissions.masked_fill(is_space.unsqueeze(-1) & not_o, FORBIDDEN)
-        best = crf.decode(emissions, mask).cpu().numpy()
+        best_t = crf.decode(emissions, mask)
+        best = best_t.cpu().numpy()
         for row, i in enumerate(keep):
             out[i] = best[row, : lengths[i]]
-        return out
+        if with_scores:
+            for i in keep:
+                entities[i] = self._entities(out[i])
+            self._score_entities(emissions, mask, best_t, keep, entities, span_scores)
+        return CRFPredictions(out, span_scores, entities)
 
-    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
+    def _score_entities(self, emissions, mask, best, keep, entities, span_scores) -> None:
+        """The marginal of every entity on the Viterbi paths, all of the
+        batch in one forward-backward pass, into `span_scores` (per doc,
+        aligned with `entities`)."""
+        rows, starts, ends, stops, owners = [], [], [], [], []
+        for row, i in enumerate(keep):
+            for start, end, _label, stop in entities[i]:
+                rows.append(row)
+                starts.append(start)
+                ends.append(end - 1)
+                stops.append(stop)
+                owners.append(i)
+        if not rows:
+            return
+        crf = self.crf.crf
+        with torch.no_grad():
+            params = [emissions.float(), crf.start_transitions, crf.end_transitions, crf.transitions]
+        temperature = float(self.cfg.get("temperature", 1.0))
+        if temperature != 1.0:
+            # Forbidden entries stay FORBIDDEN: the constraints do not soften.
+            params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
+        post = crf_posteriors(params[0], mask, *params[1:])
+        device = emissions.device
+        as_long = lambda values: torch.tensor(values, dtype=torch.long, device=device)  # noqa: E731
+        probs = span_marginals(post, best, as_long(rows), as_long(starts), as_long(ends), as_long(stops))
+        probs = probs.cpu().numpy()
+        owners = numpy.asarray(owners)
+        for i in set(owners.tolist()):
+            span_scores[i] = probs[owners == i]
+
+    def _entities(self, ids: numpy.ndarray) -> List[Tuple[int, int, str, int]]:
+        """(start, end, label, stop tag) of the entities of a tag-id sequence,
+        end exclusive, read with spaCy's BILUO helper (what `doc.ents` gets).
+        The stop tag may not follow the entity: BIO's I-X, which would extend
+        it; -1 in BIOES, whose entities delimit themselves."""
         names = self.tag_names
-        for doc, ids in zip(docs, tag_ids):
-            biluo = scheme_to_biluo([names[i] for i in ids], self.scheme)
-            doc.ents = biluo_tags_to_spans(doc, biluo)
+        biluo = scheme_to_biluo([names[i] for i in ids], self.scheme)
+        bio = self.scheme == "BIO"
+        index = self.tag_index() if bio else None
+        return [
+            (start, end + 1, label, index[f"I-{label}"] if bio else -1)
+            for label, start, end in tags_to_entities(biluo)
+        ]
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        """doc.ents from the Viterbi entities (those scoring >= threshold),
+        and all of them in doc.spans[spans_key], with attrs["scores"] aligned
+        when scores are on (as spaCy's spancat). `predictions`: `predict`'s
+        CRFPredictions, or a plain list of tag ids (no scores)."""
+        if not isinstance(predictions, CRFPredictions):
+            predictions = CRFPredictions(list(predictions), None)
+        key = self.spans_key
+        threshold = self.threshold
+        for i, (doc, ids) in enumerate(zip(docs, predictions.tag_ids)):
+            found = predictions.entities[i] if predictions.entities is not None else self._entities(ids)
+            spans = [Span(doc, start, end, label=label) for start, end, label, _ in found]
+            group = SpanGroup(doc, name=key, spans=spans)
+            if predictions.scores is not None:
+                scores = predictions.scores[i]
+                group.attrs["scores"] = scores
+                if threshold > 0.0:
+                    spans = [span for span, score in zip(spans, scores) if score >= threshold]
+            doc.spans[key] = group
+            doc.ents = spans
 
     def tag_index(self) -> Dict[str, int]:
         """Tag name -> id, in the order of the model's output columns."""
@@ -295,6 +451,14 @@ class CRFEntityRecognizer(TrainablePipe):
         self._build_for_loading()
         util.from_disk(path, {"model": lambda p: self.model.from_bytes(p.read_bytes())}, exclude)
         return self
+
+
+def _check_confidence(cfg: Dict) -> None:
+    threshold = cfg.get("threshold", 0.0)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(Errors.E017.format(threshold=threshold))
+    if threshold > 0.0 and not cfg.get("scores", False):
+        raise ValueError(Errors.E018.format(threshold=threshold))
 
 
 def _same_tokens(example: Example) -> bool:

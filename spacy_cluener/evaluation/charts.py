@@ -1,4 +1,5 @@
-"""PNG charts of a report: per-type F1, error kinds, the learning curve.
+"""PNG charts of a report: per-type F1, error kinds, the learning curve, and
+the confidence charts (threshold curve, reliability diagram, type confusion).
 
 Figures are drawn on matplotlib's Agg canvas directly, without pyplot, so no
 display is needed (servers, CI) and the caller's pyplot backend is left alone.
@@ -79,6 +80,81 @@ def plot_learning_curve(rows: List[Dict[str, Any]], path: Path) -> Path:
     ax_loss.set_xlabel("step")
     ax_loss.legend(loc="upper right", fontsize="small")
     return _save(fig, path)
+
+
+def plot_threshold_curve(confidence: Dict[str, Any], path: Path) -> Path:
+    """Precision, recall and F of the entities scoring >= t, against t."""
+    rows = confidence["threshold_curve"]
+    ts = [row["threshold"] for row in rows]
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    for key, name in (("p", "precision"), ("r", "recall"), ("f", "F")):
+        ax.plot(ts, [_nan(row[key]) for row in rows], marker=".", label=name)
+    target = confidence["target"]
+    if target["threshold"] is not None:
+        ax.axvline(target["threshold"], color="grey", linestyle="--",
+                   label=f"P >= {target['target_precision']:.2f} at t = {target['threshold']:.3f} (R {target['r']:.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("threshold on the entity score")
+    ax.set_title("Precision / recall against the threshold (strict matching)")
+    ax.legend(loc="lower left", fontsize="small")
+    return _save(fig, path)
+
+
+def plot_reliability(confidence: Dict[str, Any], path: Path) -> Path:
+    """Reliability diagram: accuracy per score bin against the diagonal, with
+    the bin counts below; one line per type, the overall bars."""
+    calib = confidence["calibration"]
+    overall = calib["overall"]
+    fig = Figure(figsize=(7, 7))
+    ax, ax_n = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    width = 1.0 / calib["n_bins"]
+    bins = overall["bins"]
+    ax.bar([b["lo"] for b in bins], [b["accuracy"] or 0 for b in bins], width=width, align="edge",
+           color="#4c72b0", alpha=0.6, edgecolor="black", label=f"overall (ECE {_nan(overall['ece']):.3f})")
+    for label, row in calib["per_type"].items():
+        points = [(b["confidence"], b["accuracy"]) for b in row["bins"] if b["n"]]
+        if points:
+            ax.plot(*zip(*points), marker=".", linewidth=0.8, label=f"{label} ({_nan(row['ece']):.3f})")
+    ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction exactly right")
+    ax.set_title("Reliability of entity scores (ECE per type)")
+    ax.legend(loc="upper left", fontsize="x-small", ncol=2)
+    ax_n.bar([b["lo"] for b in bins], [b["n"] for b in bins], width=width, align="edge", color="grey")
+    ax_n.set_yscale("log")
+    ax_n.set_xlim(0, 1)
+    ax_n.set_xlabel("entity score")
+    ax_n.set_ylabel("entities")
+    return _save(fig, path)
+
+
+def plot_type_confusion(report: Dict[str, Any], path: Path) -> Path:
+    """Gold type (rows) x predicted type (columns) of same-span type errors."""
+    confusion = report["type_confusion"]
+    labels = sorted(set(report["per_type"]) | set(confusion["labels"]))
+    counts = confusion["counts"]
+    matrix = [[counts.get(g, {}).get(p, 0) for p in labels] for g in labels]
+    size = 0.5 * len(labels) + 2.5
+    fig = Figure(figsize=(size + 1, size))
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center", fontsize="small")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted type")
+    ax.set_ylabel("gold type")
+    ax.set_title(f"Same-span type errors ({confusion['total']})")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _save(fig, path)
+
+
+def _nan(value):
+    return float("nan") if value is None else value
 
 
 def _save(fig: Figure, path: Path) -> Path:

@@ -121,15 +121,10 @@ def analyse_example(eg: Example, index: int = 0) -> DocResult:
     fps = []
     for ent in pred_doc.ents:
         result.pred_labels.add(ent.label_)
-        indices = align_x2y[ent.start : ent.end]
-        if not len(indices):
+        mention = project(ent, gold_doc, align_x2y)
+        if mention is None:
             result.ignored += 1
             continue
-        start, end = int(indices[0]), int(indices[-1]) + 1
-        if not all(token.ent_iob != 0 for token in gold_doc[start:end]):
-            result.ignored += 1
-            continue
-        mention = _mention(ent, start, end)
         result.pred.append(mention)
         if mention.key in unmatched:
             result.tp.append(unmatched.pop(mention.key))
@@ -143,6 +138,18 @@ def analyse_example(eg: Example, index: int = 0) -> DocResult:
             kind, other = classify(mention, result.pred, "missed")
             result.errors.append(EntityError("fn", kind, mention, other))
     return result
+
+
+def project(ent: Span, gold_doc, align_x2y) -> Optional[Mention]:
+    """A predicted entity on the gold doc's tokens (as `get_ner_prf`), or
+    None when it covers no gold token or an unannotated one (ignored)."""
+    indices = align_x2y[ent.start : ent.end]
+    if not len(indices):
+        return None
+    start, end = int(indices[0]), int(indices[-1]) + 1
+    if not all(token.ent_iob != 0 for token in gold_doc[start:end]):
+        return None
+    return _mention(ent, start, end)
 
 
 def classify(

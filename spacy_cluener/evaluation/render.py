@@ -75,6 +75,9 @@ def report_to_markdown(
         row = [_cell(label)] + [str(sides["fp"][k]) for k in FP_KINDS] + [str(sum(sides["fp"].values()))]
         row += [str(sides["fn"][k]) for k in FN_KINDS] + [str(sum(sides["fn"].values()))]
         lines.append("| " + " | ".join(row) + " |")
+    lines += _confusion_md(report)
+    if report.get("confidence"):
+        lines += _confidence_md(report["confidence"])
     training = report.get("training")
     if training:
         lines += ["", "## Training", ""]
@@ -118,6 +121,50 @@ def report_to_markdown(
                 f"   - predicted: {_spans_md(sample['predicted'])}",
             ]
     return "\n".join(lines) + "\n"
+
+
+def _confusion_md(report: Dict[str, Any]) -> List[str]:
+    confusion = report.get("type_confusion")
+    if not confusion or not confusion["total"]:
+        return []
+    lines = ["", "## Type confusion", "", "Same-span type errors: gold type (row) predicted as another type (column).", ""]
+    labels = confusion["labels"]
+    lines += ["| gold \\ predicted | " + " | ".join(_cell(label) for label in labels) + " |"]
+    lines.append("| --- " + "| ---: " * len(labels) + "|")
+    for gold in labels:
+        row = confusion["counts"].get(gold, {})
+        lines.append(f"| {_cell(gold)} | " + " | ".join(str(row.get(p, 0) or "") for p in labels) + " |")
+    return lines
+
+
+def _confidence_md(conf: Dict[str, Any]) -> List[str]:
+    """Threshold table, the threshold for the target precision, calibration."""
+    target, overall = conf["target"], conf["calibration"]["overall"]
+    lines = ["", "## Entity confidence", ""]
+    lines.append(
+        f"Scores from `doc.spans[{conf['spans_key']!r}].attrs['scores']` (the CRF marginal of each "
+        f"entity's exact tags), over {conf['n_entities']} predicted entities against {conf['n_gold']} gold."
+    )
+    if target["threshold"] is None:
+        lines += ["", f"- no threshold reaches precision {_num(target['target_precision'])}"]
+    else:
+        lines += [
+            "",
+            f"- precision >= {_num(target['target_precision'])} from threshold {target['threshold']:.4f}: "
+            f"P / R / F {_num(target['p'])} / {_num(target['r'])} / {_num(target['f'])} ({target['kept']} entities kept)",
+        ]
+    ece = "n/a" if overall["ece"] is None else f"{overall['ece']:.4f}"
+    lines.append(f"- expected calibration error ({conf['calibration']['n_bins']} bins), overall: {ece}")
+    lines += ["", "### Threshold", "", "| threshold | kept | P | R | F |", "| ---: | ---: | ---: | ---: | ---: |"]
+    for row in conf["threshold_curve"]:
+        lines.append(f"| {row['threshold']:.2f} | {row['kept']} | {_num(row['p'])} | {_num(row['r'])} | {_num(row['f'])} |")
+    lines += ["", "### Calibration", "", "| type | entities | mean score | exact-match accuracy | ECE |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    rows = [("overall", overall)] + list(conf["calibration"]["per_type"].items())
+    for label, row in rows:
+        ece = "n/a" if row["ece"] is None else f"{row['ece']:.4f}"
+        lines.append(f"| {_cell(label)} | {row['n']} | {_num(row['mean_score'])} | {_num(row['accuracy'])} | {ece} |")
+    return lines
 
 
 # ---------------------------------------------------------------- displaCy
@@ -180,6 +227,11 @@ def write_report(report: Dict[str, Any], output_dir: Path, *, title: str) -> Lis
         charts.plot_per_type_f1(report, output_dir / "per_type_f1.png").name,
         charts.plot_error_kinds(report, output_dir / "error_kinds.png").name,
     ]
+    if report.get("type_confusion") is not None:
+        chart_names.append(charts.plot_type_confusion(report, output_dir / "type_confusion.png").name)
+    if report.get("confidence"):
+        chart_names.append(charts.plot_threshold_curve(report["confidence"], output_dir / "threshold_curve.png").name)
+        chart_names.append(charts.plot_reliability(report["confidence"], output_dir / "reliability.png").name)
     rows = report.get("training", {}).get("curve") or []
     if rows:
         chart_names.append(charts.plot_learning_curve(rows, output_dir / "learning_curve.png").name)

@@ -7,7 +7,9 @@ Scores are computed with spaCy's `PRFScore` over the same counts as
 occurs in the gold or the predictions; summed in label order, so the last
 bit may differ). Error kinds: see `entity_errors`.
 Spans in samples are `[start, end]` character offsets with `end` inclusive,
-as in CLUENER files.
+as in CLUENER files. `type_confusion` counts same-span type errors; when the
+pipeline writes entity scores, `confidence` holds the threshold curve,
+the threshold for a target precision and the calibration (`confidence.py`).
 """
 import random
 import warnings
@@ -21,6 +23,7 @@ from spacy.training import Example
 
 from ..errors import Warnings
 from ..scoring import macro_prf, score_entities
+from .confidence import confidence_section, scores_key, type_confusion
 from .entity_errors import FN_KINDS, FP_KINDS, DocResult, EntityError, Mention, analyse_examples
 
 KIND_TITLES = {
@@ -93,6 +96,7 @@ def build_report(results: Sequence[DocResult], *, n_samples: int = 5, seed: int 
         "per_type": per_type,
         "sentence_accuracy": (sum(r.exact for r in scored) / len(scored)) if scored else None,
         "errors": errors,
+        "type_confusion": type_confusion(scored),
         "samples": sample_errors(scored, labels, n_samples, seed),
     }
 
@@ -143,11 +147,17 @@ def evaluate(
     n_samples: int = 5,
     seed: int = 0,
     batch_size: int = 256,
+    target_precision: float = 0.9,
 ) -> Dict[str, Any]:
     """Run `nlp` on the gold texts and build the report (as spaCy's
-    `evaluate` for `evaluate_cli`)."""
+    `evaluate` for `evaluate_cli`). The confidence section is there when a
+    component writes entity scores (crf_ner with scores on)."""
     examples = predict_examples(nlp, gold_docs, batch_size=batch_size)
     report = build_report(analyse_examples(examples), n_samples=n_samples, seed=seed)
+    key = scores_key(nlp)
+    section = confidence_section(examples, key, target_precision=target_precision) if key else None
+    if section is not None:
+        report["confidence"] = section
     # The report's matching mirrors get_ner_prf; say so loudly if they ever part.
     spacy_f = score_entities(examples)["ents_f"]
     if spacy_f != report["micro"]["f"]:

@@ -4,13 +4,16 @@ Output: one line per input record, in input order,
 `{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
 offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
 `"label": {}` when nothing was found. The id is the record's `id`, else the
-0-based line index of the record in the input. Records are streamed through
+0-based line index of the record in the input. With `scores`, each line also
+has `"scores": {TYPE: {ENTITY: [score, ...]}}`, parallel to the offsets of
+`label` (the entity's CRF marginal, 4 decimals); without it the lines are
+exactly the leaderboard format. Records are streamed through
 `nlp.pipe`, so the file is never held in memory.
 """
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -47,6 +50,21 @@ def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
     return label
 
 
+def doc_to_cluener_scores(doc: Doc, key: str) -> Dict[str, Dict[str, List[float]]]:
+    """The score of each of doc.ents, shaped as `doc_to_cluener_label`:
+    type -> entity text -> [score] in the same order as the offsets."""
+    group = doc.spans[key] if key in doc.spans else None
+    raw = group.attrs.get("scores") if group is not None else None
+    by_span = {} if raw is None else {(s.start, s.end, s.label): float(v) for s, v in zip(group, raw)}
+    scores: Dict[str, Dict[str, List[float]]] = {}
+    for ent in doc.ents:
+        value = by_span.get((ent.start, ent.end, ent.label))
+        scores.setdefault(ent.label_, {}).setdefault(ent.text, []).append(
+            None if value is None else round(value, 4)
+        )
+    return scores
+
+
 def _count_records(path: Path) -> int:
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         return sum(1 for line in file_ if line.strip())
@@ -64,12 +82,15 @@ def json_line(obj) -> str:
 
 
 def predict_file(
-    nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256
+    nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256,
+    scores_key: Optional[str] = None,
 ) -> Tuple[int, int]:
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
     (MalformedRecord) or any other error leaves no partial submission.
 
+    scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
+        add them to each line (`"scores"`); None writes the leaderboard format.
     RETURNS (Tuple[int, int]): records written, entities found.
     """
     total = _count_records(input_path)
@@ -82,7 +103,10 @@ def predict_file(
             docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
             # disable=None: no bar when stderr is not a terminal (logs, tests)
             for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-                out.write(json_line({"id": record_id, "label": doc_to_cluener_label(doc)}))
+                line = {"id": record_id, "label": doc_to_cluener_label(doc)}
+                if scores_key is not None:
+                    line["scores"] = doc_to_cluener_scores(doc, scores_key)
+                out.write(json_line(line))
                 written += 1
                 n_ents += len(doc.ents)
         os.replace(tmp_path, output_path)

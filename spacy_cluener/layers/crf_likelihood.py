@@ -90,25 +90,11 @@ class _LogPartition(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, emissions, mask, start, end, transitions):
-        batch, length, _ = emissions.shape
-        # Padding may hold anything; 0 keeps every product below finite.
-        emissions = torch.where(mask.unsqueeze(2), emissions, emissions.new_zeros(()))
-        exp_trans, trans_shift = _exp_shifted(transitions)
-        exp_emit, emit_shift = _exp_shifted(emissions, dim=2)
-        exp_end, end_shift = _exp_shifted(end)
-        alpha = torch.empty_like(emissions)
-        scales = torch.ones_like(emissions[:, :, 0])
-        p, first_shift = _exp_shifted(start + emissions[:, 0], dim=1)
-        alpha[:, 0] = p
-        tiny = torch.finfo(p.dtype).tiny
-        # Run past each sequence's end (the padding is finite): no where() per
-        # step; the alpha and scales of real positions are picked out after.
-        for t in range(1, length):
-            q = torch.mm(p, exp_trans).mul_(exp_emit[:, t])
-            s = q.amax(1, keepdim=True).clamp_min_(tiny)
-            p = q.div_(s)
-            alpha[:, t] = p
-            scales[:, t] = s.squeeze(1)
+        exp_trans, trans_shift, exp_emit, emit_shift, exp_end, end_shift = exp_factors(
+            emissions, mask, end, transitions
+        )
+        alpha, scales, first_shift = scaled_forward(emissions, start, exp_trans, exp_emit)
+        batch = alpha.shape[0]
         lengths = mask.sum(1)
         last = alpha[torch.arange(batch, device=alpha.device), lengths - 1]
         steps = torch.log(scales) + trans_shift + emit_shift.squeeze(2)
@@ -122,18 +108,8 @@ class _LogPartition(torch.autograd.Function):
         mask, alpha, exp_trans, exp_emit, exp_end = ctx.saved_tensors
         batch, length, n_tags = alpha.shape
         tiny = torch.finfo(alpha.dtype).tiny
-        beta = torch.empty_like(alpha)
-        trans_t = exp_trans.t().contiguous()
-        b = exp_end.expand(batch, n_tags)
-        beta[:, length - 1] = b
-        for t in range(length - 2, -1, -1):
-            q = torch.mm(exp_emit[:, t + 1] * b, trans_t)
-            q = q.div_(q.amax(1, keepdim=True).clamp_min_(tiny))
-            b = torch.where(mask[:, t + 1].unsqueeze(1), q, exp_end)
-            beta[:, t] = b
-        # Unary marginals: alpha * beta, normalised at each position.
-        gamma = alpha * beta
-        gamma = gamma / gamma.sum(2, keepdim=True).clamp_min(tiny)
+        beta = scaled_backward(mask, exp_trans, exp_emit, exp_end)
+        gamma = unary_marginals(alpha, beta)
         gamma = gamma * (mask.unsqueeze(2) * grad.view(batch, 1, 1))
         lengths = mask.sum(1)
         d_start = gamma[:, 0].sum(0)
@@ -148,3 +124,67 @@ class _LogPartition(torch.autograd.Function):
             weight = (mask[:, 1:] * grad.view(batch, 1)).reshape(-1, 1)
             d_trans = exp_trans * (prev.t() @ (u * (weight / norm)))
         return gamma, None, d_start, d_end, d_trans
+
+
+# The recursions below are shared by the loss (`_LogPartition`) and by the
+# posterior marginals of `crf_marginals` (entity confidence): one home, so
+# that training and confidence see the same constrained CRF.
+
+
+def exp_factors(emissions, mask, end, transitions):
+    """exp() of the scores, each shifted by its max (see `_exp_shifted`):
+    (exp_trans, trans_shift, exp_emit, emit_shift, exp_end, end_shift).
+    Padding emissions are set to 0 first, which keeps every product finite."""
+    emissions = torch.where(mask.unsqueeze(2), emissions, emissions.new_zeros(()))
+    exp_trans, trans_shift = _exp_shifted(transitions)
+    exp_emit, emit_shift = _exp_shifted(emissions, dim=2)
+    exp_end, end_shift = _exp_shifted(end)
+    return exp_trans, trans_shift, exp_emit, emit_shift, exp_end, end_shift
+
+
+def scaled_forward(emissions, start, exp_trans, exp_emit):
+    """The forward vectors, each divided by its max: (alpha, scales, first_shift).
+
+    alpha (batch, length, tags); scales (batch, length): the max that step t
+    was divided by (1 at t = 0); first_shift (batch, 1): the max of
+    start + emissions[:, 0]. Runs past each sequence's end (the padding is
+    finite): no where() per step; callers pick out the real positions.
+    """
+    length = emissions.shape[1]
+    alpha = torch.empty_like(exp_emit)
+    scales = torch.ones_like(exp_emit[:, :, 0])
+    p, first_shift = _exp_shifted(start + emissions[:, 0], dim=1)
+    alpha[:, 0] = p
+    tiny = torch.finfo(p.dtype).tiny
+    for t in range(1, length):
+        q = torch.mm(p, exp_trans).mul_(exp_emit[:, t])
+        s = q.amax(1, keepdim=True).clamp_min_(tiny)
+        p = q.div_(s)
+        alpha[:, t] = p
+        scales[:, t] = s.squeeze(1)
+    return alpha, scales, first_shift
+
+
+def scaled_backward(mask, exp_trans, exp_emit, exp_end):
+    """The backward vectors, each divided by its max, (batch, length, tags);
+    restarted at the end scores at each sequence's last position."""
+    batch, length, n_tags = exp_emit.shape
+    tiny = torch.finfo(exp_emit.dtype).tiny
+    beta = torch.empty_like(exp_emit)
+    trans_t = exp_trans.t().contiguous()
+    b = exp_end.expand(batch, n_tags)
+    beta[:, length - 1] = b
+    for t in range(length - 2, -1, -1):
+        q = torch.mm(exp_emit[:, t + 1] * b, trans_t)
+        q = q.div_(q.amax(1, keepdim=True).clamp_min_(tiny))
+        b = torch.where(mask[:, t + 1].unsqueeze(1), q, exp_end)
+        beta[:, t] = b
+    return beta
+
+
+def unary_marginals(alpha, beta):
+    """P(tag at t = j): alpha * beta, normalised at each position (the
+    running scales of alpha and beta cancel there)."""
+    tiny = torch.finfo(alpha.dtype).tiny
+    gamma = alpha * beta
+    return gamma / gamma.sum(2, keepdim=True).clamp_min(tiny)

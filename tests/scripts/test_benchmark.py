@@ -54,6 +54,14 @@ def test_viterbi_share_is_a_fraction(result):
     assert 0.0 <= share <= 1.0
 
 
+def test_confidence_cost_share_is_reported(result):
+    # the extra predict time of crf_ner's entity scores, over its predict time
+    share = result["confidence_cost_share"]
+    assert isinstance(share, float) and math.isfinite(share)
+    assert result["confidence"]["confidence_cost_share"] == share
+    assert isinstance(result["confidence"]["met"], bool)
+
+
 def test_conversion_speed(result):
     assert _positive_finite(result["convert_chars_per_s"])
     assert result["convert"]["chars"] > 0 and result["convert"]["docs"] > 0

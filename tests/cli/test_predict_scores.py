@@ -1,0 +1,47 @@
+"""`predict --scores`: a parallel "scores" key; without it, the leaderboard format."""
+import spacy
+from typer.testing import CliRunner
+
+from spacy_cluener.cli import app
+from spacy_cluener.evaluation.submission import doc_to_cluener_label, json_line
+
+from ..util import read_jsonl, write_jsonl
+
+RECORDS = [{"id": i, "text": t} for i, t in enumerate(["张三在上海工作", "王五是腾讯的工程师", "", "我爱北京天安门"])]
+
+
+def run_predict(*args):
+    return CliRunner().invoke(app, ["predict", *map(str, args)])
+
+
+def test_scores_are_parallel_to_offsets(crf_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", RECORDS)
+    out = tmp_path / "with_scores.json"
+    result = run_predict(crf_model, inp, out, "--scores")
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(out)
+    assert all(set(line) == {"id", "label", "scores"} for line in lines)
+    n = 0
+    for line in lines:
+        assert set(line["scores"]) == set(line["label"])
+        for label, mentions in line["label"].items():
+            assert set(line["scores"][label]) == set(mentions)
+            for entity, offsets in mentions.items():
+                scores = line["scores"][label][entity]
+                assert len(scores) == len(offsets) and all(0.0 <= s <= 1.0 for s in scores)
+                n += len(scores)
+    assert n > 0
+
+
+def test_without_flag_the_format_is_unchanged(crf_model, ruler_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", RECORDS)
+    out = tmp_path / "plain.json"
+    result = run_predict(crf_model, inp, out)
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(crf_model)
+    expected = "".join(json_line({"id": r["id"], "label": doc_to_cluener_label(nlp(r["text"]))}) for r in RECORDS)
+    assert out.read_bytes() == expected.encode("utf-8")
+    # a pipeline without scores cannot give them: one line, exit 1, nothing written
+    out2 = tmp_path / "ruler.json"
+    result = run_predict(ruler_model, inp, out2, "--scores")
+    assert result.exit_code == 1 and "no component" in result.output and not out2.exists()

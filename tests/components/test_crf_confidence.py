@@ -1,0 +1,166 @@
+"""crf_ner's entity confidence: scores in doc.spans, the threshold knob, saving."""
+import numpy
+import pytest
+import spacy
+import srsly
+from spacy.tokens import DocBin
+from thinc.api import fix_random_seed
+
+from spacy_cluener.components import crf_ner as crf_ner_module
+
+from ..util import TRAIN_DATA, ents, make_examples
+from .test_crf_ner import SMALL_MODEL
+
+TEXTS = [t for t, _ in TRAIN_DATA] + ["张三和李四在北京的腾讯", "", "广州天安门", "我", "王五 去了 上海"]
+
+
+@pytest.fixture(scope="module", params=["BIO", "BIOES"])
+def trained(request):
+    fix_random_seed(0)
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param, "scores": True})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    # Trained only a little, so that scores are spread out, not all ~1.
+    for _ in range(12):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+def _spans(doc, key="crf_ner"):
+    group = doc.spans[key]
+    return [(s.start_char, s.end_char, s.label_) for s in group], group.attrs.get("scores")
+
+
+def test_scores_align_with_spans_and_ents(trained):
+    ner = trained.get_pipe("crf_ner")
+    assert ner.with_scores and ner.threshold == 0.0 and ner.spans_key == "crf_ner"
+    n_spans = 0
+    for doc in trained.pipe(TEXTS, batch_size=3):
+        spans, scores = _spans(doc)
+        assert spans == ents(doc)
+        assert isinstance(scores, numpy.ndarray) and len(scores) == len(spans)
+        assert ((scores >= 0) & (scores <= 1)).all()
+        n_spans += len(spans)
+    assert n_spans > 5
+
+
+def test_threshold_zero_is_viterbi_and_scores_off_costs_nothing(trained, monkeypatch):
+    ner = trained.get_pipe("crf_ner")
+    with_scores = [ents(doc) for doc in trained.pipe(TEXTS)]
+    viterbi = []
+    for text in TEXTS:
+        doc = trained.make_doc(text)
+        ids = ner._decode(ner.model.predict([doc]))[0] if len(doc) else []
+        viterbi.append([(s, e, label) for s, e, label, _ in ner._entities(ids)])
+    for text, found, path in zip(TEXTS, with_scores, viterbi):
+        doc = trained.make_doc(text)
+        assert found == [(doc[s:e].start_char, doc[s:e].end_char, label) for s, e, label in path]
+
+    def boom(*args, **kwargs):
+        raise AssertionError("forward-backward ran with scores off")
+
+    monkeypatch.setattr(crf_ner_module, "crf_posteriors", boom)
+    monkeypatch.setitem(ner.cfg, "scores", False)
+    docs = list(trained.pipe(TEXTS))
+    assert [ents(doc) for doc in docs] == with_scores
+    assert all("scores" not in doc.spans["crf_ner"].attrs for doc in docs)
+
+
+def test_threshold_leaves_low_scores_out_of_ents_only(trained, monkeypatch):
+    ner = trained.get_pipe("crf_ner")
+    docs = list(trained.pipe(TEXTS))
+    all_scores = numpy.concatenate([doc.spans["crf_ner"].attrs["scores"] for doc in docs])
+    t = float(numpy.median(all_scores))
+    assert 0 < t < 1
+    monkeypatch.setitem(ner.cfg, "threshold", t)
+    for before, doc in zip(docs, trained.pipe(TEXTS)):
+        spans, scores = _spans(doc)
+        assert spans == _spans(before)[0]  # every Viterbi entity stays in doc.spans
+        assert ents(doc) == [span for span, score in zip(spans, scores) if score >= t]
+
+
+def test_scores_survive_docbin_and_multiprocessing(trained, tmp_path):
+    docs = list(trained.pipe(TEXTS))
+    DocBin(docs=docs, store_user_data=True).to_disk(tmp_path / "d.spacy")
+    loaded = list(DocBin().from_disk(tmp_path / "d.spacy").get_docs(trained.vocab))
+    for a, b in zip(docs, loaded):
+        assert _spans(a)[0] == _spans(b)[0]
+        numpy.testing.assert_array_equal(_spans(a)[1], _spans(b)[1])
+    parallel = list(trained.pipe(TEXTS, n_process=2, batch_size=2))
+    assert any(len(_spans(doc)[1]) for doc in parallel)
+    for a, b in zip(docs, parallel):
+        assert _spans(a)[0] == _spans(b)[0] and ents(a) == ents(b)
+        numpy.testing.assert_allclose(_spans(a)[1], _spans(b)[1], rtol=1e-6, atol=1e-9)
+
+
+def test_settings_are_saved_and_old_models_load(trained, tmp_path):
+    ner = trained.get_pipe("crf_ner")
+    scores = [_spans(doc)[1] for doc in trained.pipe(TEXTS)]
+    # the threshold knob on a live pipeline is saved with the model
+    ner.threshold = 0.3
+    try:
+        trained.to_disk(tmp_path / "m")
+    finally:
+        ner.threshold = 0.0
+    loaded = spacy.load(tmp_path / "m").get_pipe("crf_ner")
+    assert loaded.threshold == pytest.approx(0.3) and loaded.with_scores and loaded.spans_key == "crf_ner"
+    # a model saved before these settings: no keys in cfg nor in config.cfg
+    cfg_path = tmp_path / "m" / "crf_ner" / "cfg"
+    cfg = srsly.read_json(cfg_path)
+    for key in ("scores", "threshold", "spans_key", "temperature"):
+        cfg.pop(key)
+    srsly.write_json(cfg_path, cfg)
+    config = (tmp_path / "m" / "config.cfg").read_text(encoding="utf8")
+    config = "\n".join(line for line in config.splitlines() if not line.startswith(("scores =", "threshold =", "spans_key =")))
+    (tmp_path / "m" / "config.cfg").write_text(config, encoding="utf8")
+    old = spacy.load(tmp_path / "m")
+    assert old.get_pipe("crf_ner").threshold == 0.0 and not old.get_pipe("crf_ner").with_scores
+    old.get_pipe("crf_ner").cfg["scores"] = True
+    for doc, expected in zip(old.pipe(TEXTS), scores):
+        numpy.testing.assert_allclose(_spans(doc)[1], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_other_key_and_bad_settings():
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "spans_key": "conf", "scores": True})
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    doc = nlp("张三在上海工作")
+    assert "conf" in doc.spans and "crf_ner" not in doc.spans
+    with pytest.raises(ValueError, match="E018"):
+        spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": False, "threshold": 0.5})
+    with pytest.raises(ValueError, match="E017"):
+        spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": True, "threshold": 1.5})
+    with pytest.raises(ValueError, match="E017"):
+        nlp.get_pipe("crf_ner").threshold = -0.1
+
+
+def test_temperature_softens_scores_not_ents(trained, monkeypatch):
+    ner = trained.get_pipe("crf_ner")
+    docs = list(trained.pipe(TEXTS))
+    monkeypatch.setitem(ner.cfg, "temperature", 3.0)
+    hot = list(trained.pipe(TEXTS))
+    assert [ents(d) for d in hot] == [ents(d) for d in docs]
+    before = numpy.concatenate([d.spans["crf_ner"].attrs["scores"] for d in docs])
+    after = numpy.concatenate([d.spans["crf_ner"].attrs["scores"] for d in hot])
+    assert not numpy.allclose(before, after)
+    # softer: the most confident entity is less so (T -> inf: uniform over paths)
+    assert after[before.argmax()] < before.max()
+
+
+def test_fit_temperature_lowers_the_log_loss(trained, monkeypatch):
+    from spacy_cluener.training.temperature import fit_temperature
+
+    ner = trained.get_pipe("crf_ner")
+    monkeypatch.setitem(ner.cfg, "temperature", 1.0)
+    gold = []
+    for text, spans in [("张三和李四在北京", [(0, 2, "name"), (3, 5, "name"), (6, 8, "address")]),
+                        ("王五去了腾讯", [(0, 2, "name"), (4, 6, "company")])] + TRAIN_DATA:
+        doc = trained.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label) for s, e, label in spans]
+        gold.append(doc)
+    result = fit_temperature(trained, gold, steps=6)
+    assert 0.25 <= result["temperature"] <= 8.0
+    assert result["log_loss"] <= result["log_loss_t1"]
+    assert ner.cfg["temperature"] == result["temperature"]
