@@ -61,9 +61,13 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
             except RecordError as err:
                 error = (line_no, str(err))
                 continue
+            # trailing spaces or TABs are not a (last, empty) column
+            line = line.rstrip(" \t")
             if "\t" in line:
                 fields = line.split("\t")
-                token, tag = fields[0], fields[-1].strip()
+                # `张 \tB-PER`: the space belongs to the separator, not the token
+                # (a token of spaces only, the text's own space, is kept)
+                token, tag = fields[0].strip(" ") or fields[0], fields[-1].strip()
             else:
                 fields = line.split()
                 # a line of Unicode-only whitespace (U+3000) splits into nothing
