@@ -1,6 +1,7 @@
 """`predict`: a CLUENER JSON-lines file -> a CLUENER leaderboard submission."""
 from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -20,14 +21,21 @@ def predict_cli(
     fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input and output format"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
+    max_length: Optional[int] = Opt(
+        None, "--max-length", min=1,
+        help="Raise nlp.max_length (characters per text; 1,000,000 by default) to predict longer texts",
+    ),
 ):
     """Predict entities for every record and write a leaderboard submission:
     one line per record, in input order, `{"id": ..., "label": {TYPE: {ENTITY:
     [[start, end]]}}}` (end inclusive). A malformed input line is reported as
-    FILE:LINE (exit status 1) and leaves no partial submission behind.
+    FILE:LINE (exit status 1) and leaves no partial submission behind; so is
+    a text longer than nlp.max_length (raise it with --max-length).
     """
     refuse_same_file(input_path, output_path)
     nlp = load_pipeline(model, gpu_id)
+    if max_length is not None:
+        nlp.max_length = max_length
     try:
         written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size)
     except MalformedRecord as err:

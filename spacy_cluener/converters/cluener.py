@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .report import ConversionReport, RecordError
+from .report import ConversionReport, RecordError, check_length
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
@@ -62,6 +62,7 @@ def parse_record(line: str) -> dict:
 def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
     # a BOM can also start a later line, e.g. after `cat a.json b.json`
     record = parse_record(line.lstrip("\ufeff"))
+    check_length(record["text"], nlp.max_length, "'text'")
     doc = nlp.make_doc(record["text"])
     if "id" in record:
         doc.user_data["id"] = record["id"]

@@ -18,23 +18,31 @@ from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
 from .cluener import check_unicode
-from .report import ConversionReport, RecordError
+from .report import ConversionReport, RecordError, check_length
 
 Row = Tuple[str, str, int]  # token, tag, line number
 
 
-def read_conll(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Doc]:
-    """Yield a Doc per sentence of a token-per-line file, reporting the rest."""
+def read_conll(
+    path: str, vocab: Vocab, scheme: str, report: ConversionReport, max_length: int = 1_000_000
+) -> Iterator[Doc]:
+    """Yield a Doc per sentence of a token-per-line file, reporting the rest.
+
+    max_length (int): the pipeline's `nlp.max_length`; a longer sentence is
+        rejected, since `spacy.Corpus` would fail on it (E088) in training.
+    """
     check_scheme(scheme, INPUT_SCHEMES)
-    return report.convert(_records(path, vocab, scheme, report))
+    return report.convert(_records(path, vocab, scheme, report, max_length))
 
 
-def _records(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
+def _records(
+    path: str, vocab: Vocab, scheme: str, report: ConversionReport, max_length: int
+) -> Iterator[Tuple[int, Callable[[], Doc]]]:
     for rows, error in _sentences(path):
         if error is not None:
             yield error[0], partial(_raise, error[1])
         else:
-            yield rows[0][2], partial(sentence_to_doc, rows, vocab, scheme, report)
+            yield rows[0][2], partial(sentence_to_doc, rows, vocab, scheme, report, max_length)
 
 
 def _raise(reason: str) -> Optional[Doc]:
@@ -82,8 +90,11 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
         yield rows, error
 
 
-def sentence_to_doc(rows: List[Row], vocab: Vocab, scheme: str, report: ConversionReport) -> Doc:
+def sentence_to_doc(
+    rows: List[Row], vocab: Vocab, scheme: str, report: ConversionReport, max_length: int = 1_000_000
+) -> Doc:
     words = [token for token, _, _ in rows]
+    check_length("".join(words), max_length, "the sentence")
     tags = [tag for _, tag, _ in rows]
     for _, tag, line_no in rows:
         if not _known_tag(tag, scheme):

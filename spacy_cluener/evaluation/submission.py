@@ -10,13 +10,14 @@ offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from tqdm import tqdm
 
 from ..converters import RecordError, parse_record
+from ..converters.report import check_length
 
 
 class MalformedRecord(ValueError):
@@ -26,14 +27,20 @@ class MalformedRecord(ValueError):
         super().__init__(f"{path}:{line}: {reason}")
 
 
-def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
-    """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
+def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator[Tuple[str, Any]]:
+    """Yield (text, id) per record; blank lines are skipped, bad lines raise.
+
+    max_length (Optional[int]): `nlp.max_length`; a longer text is a bad line
+        (FILE:LINE), not spaCy's E088 traceback from inside `nlp.pipe`.
+    """
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         for line_no, line in enumerate(file_, start=1):
             if not line.strip():
                 continue
             try:
                 record = parse_record(line)
+                if max_length is not None:
+                    check_length(record["text"], max_length, "'text'")
             except RecordError as err:
                 raise MalformedRecord(path, line_no, str(err)) from None
             yield record["text"], record.get("id", line_no - 1)
@@ -78,7 +85,7 @@ def predict_file(
     written = n_ents = 0
     try:
         with open(tmp_path, "w", encoding="utf-8") as out:
-            records = read_cluener_texts(input_path)
+            records = read_cluener_texts(input_path, nlp.max_length)
             docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
             # disable=None: no bar when stderr is not a terminal (logs, tests)
             for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
