@@ -41,4 +41,7 @@ def predict_cli(
     except MalformedRecord as err:
         typer.echo(f"{err}. Nothing written.", err=True)
         raise typer.Exit(code=1) from None
+    except OSError as err:  # an unwritable directory, a full disk: the real error, one line
+        typer.echo(f"Cannot write the submission {output_path}: {err}. Nothing written.", err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(f"Wrote {written} records ({n_ents} entities) to {output_path}")

@@ -9,6 +9,9 @@ offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
 """
 import json
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -70,12 +73,32 @@ def json_line(obj) -> str:
     return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
 
 
+@contextmanager
+def _sigterm_raises():
+    """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
+    SystemExit like Ctrl-C raises KeyboardInterrupt, so the cleanup below
+    removes OUT.partial. Only the main thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def predict_file(
     nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256
 ) -> Tuple[int, int]:
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
-    (MalformedRecord) or any other error leaves no partial submission.
+    (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
+    submission. A stale OUT.partial (from a SIGKILL) is overwritten.
 
     RETURNS (Tuple[int, int]): records written, entities found.
     """
@@ -83,17 +106,18 @@ def predict_file(
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = output_path.with_name(output_path.name + ".partial")
     written = n_ents = 0
-    try:
-        with open(tmp_path, "w", encoding="utf-8") as out:
-            records = read_cluener_texts(input_path, nlp.max_length)
-            docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
-            # disable=None: no bar when stderr is not a terminal (logs, tests)
-            for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-                out.write(json_line({"id": record_id, "label": doc_to_cluener_label(doc)}))
-                written += 1
-                n_ents += len(doc.ents)
-        os.replace(tmp_path, output_path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    with _sigterm_raises():
+        try:
+            with open(tmp_path, "w", encoding="utf-8") as out:
+                records = read_cluener_texts(input_path, nlp.max_length)
+                docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+                # disable=None: no bar when stderr is not a terminal (logs, tests)
+                for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+                    out.write(json_line({"id": record_id, "label": doc_to_cluener_label(doc)}))
+                    written += 1
+                    n_ents += len(doc.ents)
+            os.replace(tmp_path, output_path)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
     return written, n_ents
