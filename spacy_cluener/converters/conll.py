@@ -38,7 +38,7 @@ def read_conll(
 def _records(
     path: str, vocab: Vocab, scheme: str, report: ConversionReport, max_length: int
 ) -> Iterator[Tuple[int, Callable[[], Doc]]]:
-    for rows, error in _sentences(path):
+    for rows, error in _sentences(path, report):
         if error is not None:
             yield error[0], partial(_raise, error[1])
         else:
@@ -49,7 +49,7 @@ def _raise(reason: str) -> Optional[Doc]:
     raise RecordError(reason)
 
 
-def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
+def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
     """Group lines into sentences; a sentence with a bad line carries the error."""
     rows: List[Row] = []
     error = None
@@ -58,6 +58,13 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
         for line_no, line in enumerate(file_, start=1):
             line = line.rstrip("\r\n")
             if not line.strip(" \t"):
+                if rows or error:
+                    yield rows, error
+                rows, error = [], None
+                continue
+            if line.split() and line.split()[0] == "-DOCSTART-":
+                # CoNLL-2003's document separator: a boundary, not a token
+                report.note(line_no, "-DOCSTART- line skipped (a document separator, not a token)")
                 if rows or error:
                     yield rows, error
                 rows, error = [], None
