@@ -38,7 +38,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E016 = ("Pipeline '{model}' has no transformer component ({pipes}): debug-alignment "
             "checks what a transformer feeds the CRF. Give a transformer pipeline or "
             "configs/trf_crf.cfg.")
-    E017 = ("crf_ner: threshold {threshold} is not a probability; give a value in [0, 1] "
+    E017 = ("Cannot load crf_ner: {path} {problem}. The pipeline directory is incomplete or "
+            "damaged: copy it again, or retrain.")
+    E018 = ("Cannot load crf_ner: the labels in {path} ({labels}) do not match the tag list "
+            "the weights were trained with (checksum {stored}, these labels give {found}). "
+            "Labels were renamed or reordered; restore the cfg the model was saved with.")
+    E019 = ("crf_ner: threshold {threshold} is not a probability; give a value in [0, 1] "
             "(0.0 keeps every Viterbi entity in doc.ents).")
-    E018 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
+    E020 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
             "(or threshold = 0.0).")

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc
@@ -58,3 +59,58 @@ def test_allowed_transitions():
     assert not allowed_transition("B-X", "O", "BIOES")
     assert allowed_transition("E-X", "S-Y", "BIOES")
     assert not allowed_transition("S-X", "E-X", "BIOES")
+
+
+# Any tags, malformed ones included: the linear reader must agree with spaCy's everywhere.
+ANY_TAG = st.one_of(
+    st.sampled_from(["O", "B-X", "I-X", "L-X", "U-X", "B-Y", "I-Y", "L-Y", "I-", "B-", "I", "L", "X"]),
+    st.text(st.sampled_from("BILUOXY-"), max_size=4),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(ANY_TAG, max_size=12))
+def test_linear_iob_to_biluo_is_spacys(tags):
+    from spacy.training import iob_to_biluo as spacy_iob_to_biluo
+
+    from spacy_cluener.tag_schemes import iob_to_biluo
+
+    try:
+        expected = spacy_iob_to_biluo(tags)
+    except ValueError as err:
+        with pytest.raises(ValueError) as ours:
+            iob_to_biluo(tags)
+        assert str(ours.value) == str(err)
+    else:
+        assert iob_to_biluo(tags) == expected
+
+
+def test_bio_reading_avoids_spacys_quadratic_iob_to_biluo(monkeypatch):
+    """spaCy's iob_to_biluo pops from the front of a list (quadratic: 19 s for
+    a 200,000-token sentence); reading BIO must not go through it."""
+    import spacy.training.iob_utils as iob_utils
+
+    def quadratic(*args):
+        raise AssertionError("spaCy's list.pop(0) iob_to_biluo was used")
+
+    monkeypatch.setattr(iob_utils, "_consume_ent", quadratic)
+    monkeypatch.setattr(iob_utils, "_consume_os", quadratic)
+    assert scheme_to_biluo(["B-X", "I-X", "O", "I-Y"], "BIO") == ["B-X", "L-X", "O", "U-Y"]
+
+
+def test_iob_to_biluo_timings_grow_linearly():
+    """Benchmark-style: prints the time for 100k and 1M tags (no timed assertion)."""
+    import time
+
+    from spacy_cluener.tag_schemes import iob_to_biluo
+
+    unit = ["B-X", "I-X", "I-X", "O", "I-Y", "O", "O", "B-Y", "B-Y", "I-Y"]
+    times = {}
+    for n in (100_000, 1_000_000):
+        tags = unit * (n // len(unit))
+        start = time.perf_counter()
+        out = iob_to_biluo(tags)
+        times[n] = time.perf_counter() - start
+        assert len(out) == n
+    print(f"iob_to_biluo: 100k {times[100_000]:.3f}s, 1M {times[1_000_000]:.3f}s, "
+          f"ratio {times[1_000_000] / times[100_000]:.1f}x")

@@ -27,7 +27,7 @@ def convert_cli(
     fmt: Format = Opt(..., "--format", "-f", help="Input format"),
     scheme: InputScheme = Opt(InputScheme.BIO, "--scheme", "-s", help="Tag scheme of a conll file"),
     skip_invalid: bool = Opt(False, "--skip-invalid", help="Write the valid records even if some are rejected"),
-    max_lines: Optional[int] = Opt(None, "--max-notes", help="Print at most this many rejection/note lines"),
+    max_lines: Optional[int] = Opt(None, "--max-notes", min=0, help="Print at most this many rejection/note lines (0: none)"),
 ):
     """Convert a corpus to a DocBin, one token per character.
 

@@ -1,6 +1,7 @@
 """`predict`: a CLUENER JSON-lines file -> a CLUENER leaderboard submission."""
 from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -22,16 +23,23 @@ def predict_cli(
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
     scores: bool = Opt(False, "--scores", help='Add each entity\'s score: "scores": {TYPE: {ENTITY: [score]}}'),
+    max_length: Optional[int] = Opt(
+        None, "--max-length", min=1,
+        help="Raise nlp.max_length (characters per text; 1,000,000 by default) to predict longer texts",
+    ),
 ):
     """Predict entities for every record and write a leaderboard submission:
     one line per record, in input order, `{"id": ..., "label": {TYPE: {ENTITY:
     [[start, end]]}}}` (end inclusive). A malformed input line is reported as
-    FILE:LINE (exit status 1) and leaves no partial submission behind.
+    FILE:LINE (exit status 1) and leaves no partial submission behind; so is
+    a text longer than nlp.max_length (raise it with --max-length).
     --scores turns crf_ner's entity scores on and adds them, parallel to the
     offsets; without it the file is the leaderboard format, unchanged.
     """
     refuse_same_file(input_path, output_path)
     nlp = load_pipeline(model, gpu_id)
+    if max_length is not None:
+        nlp.max_length = max_length
     key = None
     if scores:
         enable_scores(nlp)
@@ -43,5 +51,8 @@ def predict_cli(
         written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size, scores_key=key)
     except MalformedRecord as err:
         typer.echo(f"{err}. Nothing written.", err=True)
+        raise typer.Exit(code=1) from None
+    except OSError as err:  # an unwritable directory, a full disk: the real error, one line
+        typer.echo(f"Cannot write the submission {output_path}: {err}. Nothing written.", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"Wrote {written} records ({n_ents} entities) to {output_path}")

@@ -10,6 +10,7 @@ sub-sequence (`layers/crf_marginals.py`), in `doc.spans[spans_key]` with
 `attrs["scores"]` aligned (as spaCy's spancat); `threshold` leaves entities
 scoring below it out of `doc.ents`.
 """
+import hashlib
 import warnings
 from itertools import islice
 from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
@@ -232,12 +233,25 @@ class CRFEntityRecognizer(TrainablePipe):
         # weights: a transformer listener's width is not known until the
         # transformer is loaded and linked, after this component's from_disk.
         self.cfg["nI"] = self.model.get_ref("crf_head").get_dim("nI")
+        # The weights' columns are in this tag order: loading refuses a cfg
+        # whose labels were renamed or reordered since (they would load
+        # silently, with wrong names on every entity).
+        self.cfg["tags_sha256"] = _tags_checksum(self.tag_names)
 
     def _set_tags(self) -> None:
         set_tag_names(self.model, self.tag_names, self.scheme)
 
-    def _build_for_loading(self) -> None:
+    def _build_for_loading(self, where: str = "the cfg") -> None:
         """Build the torch module from cfg before loading weights into it."""
+        stored = self.cfg.get("tags_sha256")
+        # models saved before the checksum was stored have none: nothing to check
+        if stored is not None and stored != _tags_checksum(self.tag_names):
+            raise OSError(
+                Errors.E018.format(
+                    path=where, labels=list(self.labels), stored=stored[:12],
+                    found=_tags_checksum(self.tag_names)[:12],
+                )
+            )
         self._set_tags()
         width = self.cfg.get("nI") or tok2vec_width(self.model)
         if width is None:
@@ -433,32 +447,71 @@ class CRFEntityRecognizer(TrainablePipe):
         """Two-phase load (as spacy-experimental's coref): cfg and vocab first,
         then the torch head is built from cfg, then its weights are read."""
         deserialize = {
-            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "cfg": lambda b: self.cfg.update(_read_cfg(lambda: srsly.json_loads(b), "its cfg (bytes)")),
             "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
         }
         util.from_bytes(bytes_data, deserialize, exclude)
-        self._build_for_loading()
-        util.from_bytes(bytes_data, {"model": self.model.from_bytes}, exclude)
+        self._build_for_loading("its cfg (bytes)")
+        util.from_bytes(bytes_data, {"model": lambda b: _read_model(self.model, b, "its model (bytes)")}, exclude)
         return self
 
     def from_disk(self, path, *, exclude=tuple()):
-        """As `from_bytes`, from the files `to_disk` wrote."""
+        """As `from_bytes`, from the files `to_disk` wrote. A missing or
+        damaged file is one OSError naming it, as spaCy's E050 for a
+        missing pipeline (the commands print it as one line)."""
+        path = util.ensure_path(path)
+
+        def read_cfg(p):
+            if not p.exists():
+                raise OSError(Errors.E017.format(path=p, problem="is missing"))
+            self.cfg.update(_read_cfg(lambda: srsly.read_json(p), p))
+
+        def read_model(p):
+            if not p.exists():
+                raise OSError(Errors.E017.format(path=p, problem="is missing"))
+            _read_model(self.model, p.read_bytes(), p)
+
         deserialize = {
-            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "cfg": read_cfg,
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
         }
         util.from_disk(path, deserialize, exclude)
-        self._build_for_loading()
-        util.from_disk(path, {"model": lambda p: self.model.from_bytes(p.read_bytes())}, exclude)
+        self._build_for_loading(str(path / "cfg"))
+        util.from_disk(path, {"model": read_model}, exclude)
         return self
 
 
 def _check_confidence(cfg: Dict) -> None:
     threshold = cfg.get("threshold", 0.0)
     if not 0.0 <= threshold <= 1.0:
-        raise ValueError(Errors.E017.format(threshold=threshold))
+        raise ValueError(Errors.E019.format(threshold=threshold))
     if threshold > 0.0 and not cfg.get("scores", False):
-        raise ValueError(Errors.E018.format(threshold=threshold))
+        raise ValueError(Errors.E020.format(threshold=threshold))
+
+
+def _tags_checksum(names: List[str]) -> str:
+    """sha256 of the ordered tag names: the order of the weights' columns."""
+    return hashlib.sha256("\n".join(names).encode("utf8")).hexdigest()
+
+
+def _read_cfg(read: Callable[[], Dict], where) -> Dict:
+    try:
+        cfg = read()
+    except ValueError as err:  # ujson/json decode errors are ValueErrors
+        raise OSError(Errors.E017.format(path=where, problem=f"is not valid JSON ({err})")) from None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("labels", []), list):
+        raise OSError(Errors.E017.format(path=where, problem="is not a crf_ner cfg (a JSON object with 'labels')"))
+    return cfg
+
+
+def _read_model(model: Model, data: bytes, where) -> None:
+    try:
+        model.from_bytes(data)
+    except Exception as err:  # msgpack / torch errors of a truncated or foreign file
+        raise OSError(
+            Errors.E017.format(path=where, problem=f"cannot be read as the model's weights "
+                               f"({type(err).__name__}: {str(err)[:200]}): truncated or not this model's file")
+        ) from None
 
 
 def _same_tokens(example: Example) -> bool:

@@ -10,13 +10,13 @@ and prediction see the same tokens.
 """
 import json
 from functools import partial
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .report import ConversionReport, RecordError
+from .report import ConversionReport, RecordError, check_length
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
@@ -30,10 +30,11 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
 
 
 def _records(path: str, nlp: Language, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
+    ids: Dict[str, int] = {}  # id -> line of its first record, to note duplicates
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
             if line.strip():
-                yield line_no, partial(record_to_doc, line, nlp, line_no, report)
+                yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
 
 
 def parse_record(line: str) -> dict:
@@ -44,9 +45,9 @@ def parse_record(line: str) -> dict:
     RAISES (RecordError): the reason the line is not a record.
     """
     try:
-        record = json.loads(line)
+        record = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise RecordError(f"invalid JSON ({err.msg} at column {err.colno})") from None
+        raise RecordError(f"invalid JSON ({err.msg} at column {err.colno}){_utf16_hint(line)}") from None
     except RecursionError:
         raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
@@ -59,12 +60,34 @@ def parse_record(line: str) -> dict:
     return record
 
 
-def record_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
+def _reject_constant(name: str):
+    # Python's json reads NaN/Infinity, which are not JSON: an id of NaN would
+    # be echoed into the submission as non-strict JSON.
+    raise RecordError(f"invalid JSON ({name} is not a JSON value)")
+
+
+def _utf16_hint(line: str) -> str:
+    """Read as UTF-8, a UTF-16 file has NUL bytes between the ASCII characters
+    and its BOM shows as the undecodable bytes FF FE or FE FF."""
+    if "\x00" in line or line.startswith(("\udcff\udcfe", "\udcfe\udcff")):
+        return "; the file looks like UTF-16 (NUL bytes or a UTF-16 BOM): save it as UTF-8"
+    return ""
+
+
+def record_to_doc(
+    line: str, nlp: Language, line_no: int, report: ConversionReport, ids: Optional[Dict[str, int]] = None
+) -> Doc:
     # a BOM can also start a later line, e.g. after `cat a.json b.json`
     record = parse_record(line.lstrip("\ufeff"))
+    check_length(record["text"], nlp.max_length, "'text'")
     doc = nlp.make_doc(record["text"])
     if "id" in record:
         doc.user_data["id"] = record["id"]
+        key = json.dumps(record["id"], sort_keys=True)
+        if ids is not None and key in ids:
+            report.note(line_no, f"id {key} was already used on line {ids[key]}")
+        elif ids is not None:
+            ids[key] = line_no
     if "label" not in record:
         return doc
     spans = _label_spans(doc, record["label"], line_no, report)

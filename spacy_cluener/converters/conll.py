@@ -18,30 +18,38 @@ from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
 from .cluener import check_unicode
-from .report import ConversionReport, RecordError
+from .report import ConversionReport, RecordError, check_length
 
 Row = Tuple[str, str, int]  # token, tag, line number
 
 
-def read_conll(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Doc]:
-    """Yield a Doc per sentence of a token-per-line file, reporting the rest."""
+def read_conll(
+    path: str, vocab: Vocab, scheme: str, report: ConversionReport, max_length: int = 1_000_000
+) -> Iterator[Doc]:
+    """Yield a Doc per sentence of a token-per-line file, reporting the rest.
+
+    max_length (int): the pipeline's `nlp.max_length`; a longer sentence is
+        rejected, since `spacy.Corpus` would fail on it (E088) in training.
+    """
     check_scheme(scheme, INPUT_SCHEMES)
-    return report.convert(_records(path, vocab, scheme, report))
+    return report.convert(_records(path, vocab, scheme, report, max_length))
 
 
-def _records(path: str, vocab: Vocab, scheme: str, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
-    for rows, error in _sentences(path):
+def _records(
+    path: str, vocab: Vocab, scheme: str, report: ConversionReport, max_length: int
+) -> Iterator[Tuple[int, Callable[[], Doc]]]:
+    for rows, error in _sentences(path, report):
         if error is not None:
             yield error[0], partial(_raise, error[1])
         else:
-            yield rows[0][2], partial(sentence_to_doc, rows, vocab, scheme, report)
+            yield rows[0][2], partial(sentence_to_doc, rows, vocab, scheme, report, max_length)
 
 
 def _raise(reason: str) -> Optional[Doc]:
     raise RecordError(reason)
 
 
-def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
+def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
     """Group lines into sentences; a sentence with a bad line carries the error."""
     rows: List[Row] = []
     error = None
@@ -54,6 +62,13 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
                     yield rows, error
                 rows, error = [], None
                 continue
+            if line.split() and line.split()[0] == "-DOCSTART-":
+                # CoNLL-2003's document separator: a boundary, not a token
+                report.note(line_no, "-DOCSTART- line skipped (a document separator, not a token)")
+                if rows or error:
+                    yield rows, error
+                rows, error = [], None
+                continue
             if error is not None:
                 continue
             try:
@@ -61,9 +76,13 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
             except RecordError as err:
                 error = (line_no, str(err))
                 continue
+            # trailing spaces or TABs are not a (last, empty) column
+            line = line.rstrip(" \t")
             if "\t" in line:
                 fields = line.split("\t")
-                token, tag = fields[0], fields[-1].strip()
+                # `张 \tB-PER`: the space belongs to the separator, not the token
+                # (a token of spaces only, the text's own space, is kept)
+                token, tag = fields[0].strip(" ") or fields[0], fields[-1].strip()
             else:
                 fields = line.split()
                 # a line of Unicode-only whitespace (U+3000) splits into nothing
@@ -78,8 +97,11 @@ def _sentences(path: str) -> Iterator[Tuple[List[Row], Tuple[int, str]]]:
         yield rows, error
 
 
-def sentence_to_doc(rows: List[Row], vocab: Vocab, scheme: str, report: ConversionReport) -> Doc:
+def sentence_to_doc(
+    rows: List[Row], vocab: Vocab, scheme: str, report: ConversionReport, max_length: int = 1_000_000
+) -> Doc:
     words = [token for token, _, _ in rows]
+    check_length("".join(words), max_length, "the sentence")
     tags = [tag for _, tag, _ in rows]
     for _, tag, line_no in rows:
         if not _known_tag(tag, scheme):

@@ -21,7 +21,7 @@ Converter = Callable[[str, Language, str, ConversionReport], Iterator[Doc]]
 CONVERTERS: Dict[str, Converter] = {
     # the pipeline's own tokenizer for CLUENER, so training and prediction see the same tokens
     "cluener": lambda path, nlp, scheme, report: read_cluener(path, nlp, report),
-    "conll": lambda path, nlp, scheme, report: read_conll(path, nlp.vocab, scheme, report),
+    "conll": lambda path, nlp, scheme, report: read_conll(path, nlp.vocab, scheme, report, nlp.max_length),
 }
 
 

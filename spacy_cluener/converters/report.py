@@ -13,6 +13,17 @@ class RecordError(ValueError):
     """A record that cannot be converted; the message is the reason."""
 
 
+def check_length(text: str, max_length: int, what: str = "text") -> None:
+    """Reject a text longer than `nlp.max_length` as one record: spaCy's
+    `make_doc` (and `spacy.Corpus`, which re-tokenizes every reference text
+    in training) raise E088 for it, which would abort the whole file."""
+    if len(text) > max_length:
+        raise RecordError(
+            f"{what} has {len(text)} characters, more than nlp.max_length ({max_length}), "
+            "which spaCy refuses (E088): split it into shorter records (predict: --max-length)"
+        )
+
+
 @dataclass
 class ConversionReport:
     path: str

@@ -12,6 +12,9 @@ exactly the leaderboard format. Records are streamed through
 """
 import json
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -20,6 +23,7 @@ from spacy.tokens import Doc
 from tqdm import tqdm
 
 from ..converters import RecordError, parse_record
+from ..converters.report import check_length
 
 
 class MalformedRecord(ValueError):
@@ -29,14 +33,20 @@ class MalformedRecord(ValueError):
         super().__init__(f"{path}:{line}: {reason}")
 
 
-def read_cluener_texts(path: Path) -> Iterator[Tuple[str, Any]]:
-    """Yield (text, id) per record; blank lines are skipped, bad lines raise."""
+def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator[Tuple[str, Any]]:
+    """Yield (text, id) per record; blank lines are skipped, bad lines raise.
+
+    max_length (Optional[int]): `nlp.max_length`; a longer text is a bad line
+        (FILE:LINE), not spaCy's E088 traceback from inside `nlp.pipe`.
+    """
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         for line_no, line in enumerate(file_, start=1):
             if not line.strip():
                 continue
             try:
                 record = parse_record(line)
+                if max_length is not None:
+                    check_length(record["text"], max_length, "'text'")
             except RecordError as err:
                 raise MalformedRecord(path, line_no, str(err)) from None
             yield record["text"], record.get("id", line_no - 1)
@@ -81,13 +91,33 @@ def json_line(obj) -> str:
     return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
 
 
+@contextmanager
+def _sigterm_raises():
+    """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
+    SystemExit like Ctrl-C raises KeyboardInterrupt, so the cleanup below
+    removes OUT.partial. Only the main thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def predict_file(
     nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256,
     scores_key: Optional[str] = None,
 ) -> Tuple[int, int]:
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
-    (MalformedRecord) or any other error leaves no partial submission.
+    (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
+    submission. A stale OUT.partial (from a SIGKILL) is overwritten.
 
     scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
         add them to each line (`"scores"`); None writes the leaderboard format.
@@ -97,20 +127,21 @@ def predict_file(
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = output_path.with_name(output_path.name + ".partial")
     written = n_ents = 0
-    try:
-        with open(tmp_path, "w", encoding="utf-8") as out:
-            records = read_cluener_texts(input_path)
-            docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
-            # disable=None: no bar when stderr is not a terminal (logs, tests)
-            for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-                line = {"id": record_id, "label": doc_to_cluener_label(doc)}
-                if scores_key is not None:
-                    line["scores"] = doc_to_cluener_scores(doc, scores_key)
-                out.write(json_line(line))
-                written += 1
-                n_ents += len(doc.ents)
-        os.replace(tmp_path, output_path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    with _sigterm_raises():
+        try:
+            with open(tmp_path, "w", encoding="utf-8") as out:
+                records = read_cluener_texts(input_path, nlp.max_length)
+                docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+                # disable=None: no bar when stderr is not a terminal (logs, tests)
+                for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+                    line = {"id": record_id, "label": doc_to_cluener_label(doc)}
+                    if scores_key is not None:
+                        line["scores"] = doc_to_cluener_scores(doc, scores_key)
+                    out.write(json_line(line))
+                    written += 1
+                    n_ents += len(doc.ents)
+            os.replace(tmp_path, output_path)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
     return written, n_ents

@@ -98,11 +98,16 @@ def _head_forward(model: Model, Xs: List[Floats2d], is_train: bool):
 
 
 def pad(model: Model, seqs: Sequence[Floats2d], width: int) -> Floats3d:
-    """Zero-pad variable-length (length, width) arrays into one batch array."""
+    """Zero-pad variable-length (length, width) arrays into one batch array.
+
+    An empty sequence is skipped whatever its width: spacy-transformers gives
+    an empty doc a (0, 0) array, not (0, width).
+    """
     longest = max((len(s) for s in seqs), default=0)
     out = model.ops.alloc3f(len(seqs), longest, width)
     for i, s in enumerate(seqs):
-        out[i, : len(s)] = s
+        if len(s):
+            out[i, : len(s)] = s
     return out
 
 

@@ -128,11 +128,11 @@ def test_other_key_and_bad_settings():
     nlp.initialize(lambda: examples)
     doc = nlp("张三在上海工作")
     assert "conf" in doc.spans and "crf_ner" not in doc.spans
-    with pytest.raises(ValueError, match="E018"):
+    with pytest.raises(ValueError, match="E020"):
         spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": False, "threshold": 0.5})
-    with pytest.raises(ValueError, match="E017"):
+    with pytest.raises(ValueError, match="E019"):
         spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": True, "threshold": 1.5})
-    with pytest.raises(ValueError, match="E017"):
+    with pytest.raises(ValueError, match="E019"):
         nlp.get_pipe("crf_ner").threshold = -0.1
 
 

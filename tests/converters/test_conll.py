@@ -86,3 +86,14 @@ def test_real_msra_test_counts(data_dir, nlp):
     assert sum(len(d.ents) for d in docs) == 6181 + 11
     assert len(report.notes) == 11
     print(f"msra test: {172601 / (time.perf_counter() - start):.0f} chars/s")
+
+
+def test_tab_mode_strips_spaces_around_tokens_and_trailing_tabs(tmp_path, nlp):
+    """`张 \tB-PER` is the token 张 (not '张 '), and a trailing TAB or space
+    after the tag does not reject the line."""
+    path = tmp_path / "tabs.txt"
+    path.write_text("张 \tB-PER\n三\tI-PER\t\n在\tO \n北 \tB-LOC\t \n京\tI-LOC\n", encoding="utf8")
+    docs, report = convert(path, nlp.vocab)
+    assert not report.rejected, report.rejected
+    assert docs[0].text == "张三在北京" and [t.text for t in docs[0]] == list("张三在北京")
+    assert ents(docs[0]) == [("张三", "PER"), ("北京", "LOC")]
