@@ -18,6 +18,8 @@ real 21,128-entry vocab, random weights) built in a temp dir:
 - nlp.pipe chars/s of the fp32-trained pipeline on CLUENER dev, fp32 and with
   the transformer under fp16 autocast (`half`), and Viterbi's share of
   crf_ner's predict time.
+- first, thinc <-> torch on the device: xp2torch/torch2xp through DLPack
+  and CuPy allocating through torch (`interop`).
 - `spacy evaluate`, `spacy_cluener report` and `predict`, each with --gpu-id 0:
   rc and seconds.
 
@@ -42,6 +44,7 @@ from benchmarks.check import (
     commands,
     hf_reference,
     inference,
+    interop,
     subset,
     train_run,
     versions,
@@ -108,7 +111,8 @@ def main(
         dev_lines = dev_lines[: sizes["dev_docs"]] if sizes["dev_docs"] else dev_lines
         data["dev_json"] = tmp / "dev-input.json"
         data["dev_json"].write_text("\n".join(dev_lines) + "\n", encoding="utf8")
-        save("data")
+        result["interop"] = interop(not dry_run)
+        save("data, interop")
         for name, steps in sizes["steps"].items():
             row = train_run(name, bert_dir, data, tmp, steps, gpu_id, RUNS[name], log, timeout)
             result["train"][name] = row

@@ -183,6 +183,33 @@ def commands(model: Path, data: Dict[str, Path], tmp: Path, gpu_id: int,
     return out
 
 
+def interop(gpu: bool) -> dict:
+    """thinc <-> torch on this device before any training: xp2torch and
+    torch2xp (DLPack between CuPy and torch) and, on GPU, CuPy allocating
+    through torch (gpu_allocator = "pytorch", what trf_crf.cfg sets)."""
+    from thinc.api import get_current_ops, set_gpu_allocator, torch2xp, xp2torch
+
+    out: dict = {"ok": False}
+    try:
+        if gpu:
+            spacy.require_gpu(0)
+            set_gpu_allocator("pytorch")
+        ops = get_current_ops()
+        out["ops"] = type(ops).__name__
+        before = torch.cuda.memory_allocated() if gpu else 0
+        X = ops.alloc2f(1024, 256) + 1.0
+        if gpu:
+            out["cupy_through_torch_bytes"] = torch.cuda.memory_allocated() - before
+        Xt = xp2torch(X, requires_grad=True, device="cuda:0" if gpu else "cpu")
+        out["xp2torch_device"] = str(Xt.device)
+        back = torch2xp(Xt.detach() * 2)
+        out["torch2xp_type"] = type(back).__module__ + "." + type(back).__name__
+        out["ok"] = float(back.sum()) == 2.0 * 1024 * 256 and (not gpu or out["cupy_through_torch_bytes"] > 0)
+    except Exception as err:  # the JSON says what broke
+        out["error"] = f"{type(err).__name__}: {err}"
+    return out
+
+
 def measured_numbers(result: dict) -> Dict[str, object]:
     """Every figure the check reports, by dotted name (None: not measured)."""
     out = {f"train_chars_per_s.{k}": v for k, v in result.get("train_chars_per_s", {}).items()}
@@ -196,6 +223,8 @@ def broken(result: dict) -> List[str]:
     """What failed: a non-zero rc, a missing or non-finite figure, a loss that
     did not fall (GPU runs only: a dry run's few steps need not)."""
     out = list(result.get("errors", []))
+    if "interop" in result and not result["interop"].get("ok"):
+        out.append(f"interop: {result['interop']}")
     for section in ("train", "commands"):
         for key, row in result.get(section, {}).items():
             if row.get("rc"):

@@ -19,7 +19,7 @@ pytest.importorskip("transformers")
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "gpu_check.py"
 KEYS = ("dry_run", "device", "versions", "sizes", "notes", "errors", "train", "train_chars_per_s",
-        "peak_gpu_mem_bytes", "inference_chars_per_s", "viterbi_share", "commands", "broken", "seconds_total")
+        "peak_gpu_mem_bytes", "inference_chars_per_s", "viterbi_share", "commands", "interop", "broken", "seconds_total")
 
 
 def _positive_finite(value) -> bool:
@@ -47,6 +47,7 @@ def test_every_key_is_written(result):
     assert set(KEYS) <= set(result)
     assert result["dry_run"] is True and result["device"] == "cpu"
     assert result["broken"] == [] and result["errors"] == []
+    assert result["interop"]["ok"] is True and result["interop"]["ops"] == "NumpyOps"
     assert any("mixed precision" in note for note in result["notes"])
 
 
