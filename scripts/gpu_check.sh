@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 out="${OUT:-$PWD/gpu-check-out}"
 mkdir -p "$out"
 exec > >(tee "$out/gpu_check.console.log") 2>&1
-py=python3
+py="${PYTHON:-python3}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 wheels=.gpu-wheels
 if [ -f .gpu-wheels.tar.xz ]; then
