@@ -51,9 +51,11 @@ from benchmarks.check import (
 )
 from benchmarks.gpu import TINY_BERT, check_gpu, make_random_bert
 
-# Fixed sizes: about 6 minutes on one H100/H200 (see the README); the dry run: seconds each.
-GPU_SIZES = {"train_docs": 0, "train_dev_docs": 200, "dev_docs": 0, "hf_docs": 640,
-             "steps": {"fp32": 150, "fp16": 150, "bf16": 100, "frozen_bilstm": 50}, "repeats": 2}
+# Fixed sizes. Estimated (not yet run on a GPU) at about 6 minutes on one
+# H100/H200: per `spacy train` ~35 s of start, init and 4 evaluations with a
+# model-best save each, plus ~0.3 s a step; then ~3 minutes for the rest.
+GPU_SIZES = {"train_docs": 4000, "train_dev_docs": 100, "dev_docs": 0, "hf_docs": 640,
+             "steps": {"fp32": 120, "fp16": 120, "bf16": 60, "frozen_bilstm": 30}, "repeats": 2}
 DRY_SIZES = {"train_docs": 48, "train_dev_docs": 16, "dev_docs": 24, "hf_docs": 32,
              "steps": {"fp32": 6, "frozen_bilstm": 3}, "repeats": 1}
 RUNS = {

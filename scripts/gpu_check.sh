@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check in one command (see scripts/gpu_check.py), on the GPU machine:
-#     bash scripts/gpu_check.sh            # ~6 min on one H100/H200
+#     bash scripts/gpu_check.sh            # ~6 min on one H100/H200 (estimate)
 #     bash scripts/gpu_check.sh --dry-run  # CPU, tiny BERT, ~2 min
 # Writes $OUT/gpu_check.json, $OUT/gpu_check.log (every command's output) and
 # $OUT/gpu_check.console.log (this script's); OUT defaults to ./gpu-check-out.

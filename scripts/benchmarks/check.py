@@ -71,7 +71,7 @@ def train_args(bert_dir: Path, data: Dict[str, Path], out_dir: Path, steps: int,
         "paths.train": str(data["train"]),
         "paths.dev": str(data["train_dev"]),
         "training.max_steps": steps,
-        "training.eval_frequency": max(2, steps // 5),
+        "training.eval_frequency": max(2, steps // 3),
         # The check measures speed and a falling loss, not accuracy: a warmup
         # of 10% of the steps instead of 250 (more than the whole run).
         "training.optimizer.learn_rate.warmup_steps": max(1, steps // 10),
