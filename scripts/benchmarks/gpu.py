@@ -33,12 +33,18 @@ def check_gpu() -> None:
         raise SystemExit(f"benchmark --gpu: Chinese BERT vocab not found at {BERT_VOCAB}")
 
 
-def make_random_bert(path: Path) -> Path:
-    """BERT-base sizes, random weights, the real Chinese vocab: nothing downloaded."""
+# scripts/gpu_check.py --dry-run: the tiny BERT of tests/transformer/conftest.py
+TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
+
+
+def make_random_bert(path: Path, **sizes) -> Path:
+    """BERT-base sizes (12 layers, hidden 768, 12 heads) unless `sizes`
+    (BertConfig keywords) say otherwise, random weights, the real Chinese
+    vocab (21,128 entries): nothing downloaded."""
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=21128)).save_pretrained(path)
+    BertModel(BertConfig(vocab_size=21128, **sizes)).save_pretrained(path)
     BertTokenizerFast(vocab_file=str(BERT_VOCAB)).save_pretrained(path)
     return path
 

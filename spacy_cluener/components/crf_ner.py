@@ -297,9 +297,12 @@ class CRFEntityRecognizer(TrainablePipe):
         emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
         mask = length_mask([lengths[i] for i in keep], device)
         if spaces is not None and any(spaces[i].any() for i in keep):
-            is_space = torch.zeros(mask.shape, dtype=torch.bool, device=device)
+            # Filled on the host and copied once: row-by-row writes into a
+            # GPU tensor are one host-to-device copy per doc.
+            is_space = torch.zeros(mask.shape, dtype=torch.bool)
             for row, i in enumerate(keep):
                 is_space[row, : lengths[i]] = torch.from_numpy(spaces[i])
+            is_space = is_space.to(device)
             not_o = torch.tensor([name != "O" for name in self.tag_names], device=device)
             emissions = emissions.masked_fill(is_space.unsqueeze(-1) & not_o, FORBIDDEN)
         best_t = crf.decode(emissions, mask)
@@ -429,9 +432,11 @@ class CRFEntityRecognizer(TrainablePipe):
             requires_grad=True,
             device=device,
         )
-        tags = torch.zeros(emissions.shape[:2], dtype=torch.long, device=device)
+        # Filled on the host, copied to the device once (not once per doc).
+        tags = torch.zeros(emissions.shape[:2], dtype=torch.long)
         for row, i in enumerate(keep):
             tags[row, : lengths[row]] = torch.tensor(gold[i], dtype=torch.long)
+        tags = tags.to(device)
         loss = crf.nll(emissions, tags, length_mask(lengths, device))
         loss.backward()
         d_emissions = torch2xp(emissions.grad)
