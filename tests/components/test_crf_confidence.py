@@ -1,4 +1,8 @@
 """crf_ner's entity confidence: scores in doc.spans, the threshold knob, saving."""
+import json
+import subprocess
+import sys
+
 import numpy
 import pytest
 import spacy
@@ -87,11 +91,27 @@ def test_scores_survive_docbin_and_multiprocessing(trained, tmp_path):
     for a, b in zip(docs, loaded):
         assert _spans(a)[0] == _spans(b)[0]
         numpy.testing.assert_array_equal(_spans(a)[1], _spans(b)[1])
-    parallel = list(trained.pipe(TEXTS, n_process=2, batch_size=2))
-    assert any(len(_spans(doc)[1]) for doc in parallel)
-    for a, b in zip(docs, parallel):
-        assert _spans(a)[0] == _spans(b)[0] and ents(a) == ents(b)
-        numpy.testing.assert_allclose(_spans(a)[1], _spans(b)[1], rtol=1e-6, atol=1e-9)
+    # n_process forks: in a process whose torch has already run a parallel
+    # region, forked workers can hang in OpenMP (libgomp is not fork-safe),
+    # so the parallel run gets a fresh process that forks before any torch work.
+    trained.to_disk(tmp_path / "model")
+    script = (
+        "import json, sys, spacy\n"
+        "nlp = spacy.load(sys.argv[1])\n"
+        "docs = nlp.pipe(json.loads(sys.argv[2]), n_process=2, batch_size=2)\n"
+        "key = nlp.get_pipe('crf_ner').spans_key\n"
+        "print(json.dumps([[[(s.start_char, s.end_char, s.label_) for s in d.spans[key]],"
+        " [float(x) for x in d.spans[key].attrs['scores']],"
+        " [(e.start_char, e.end_char, e.label_) for e in d.ents]] for d in docs]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), json.dumps(TEXTS)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    parallel = json.loads(proc.stdout)
+    assert any(len(scores) for _, scores, _ in parallel)
+    for a, (spans, scores, doc_ents) in zip(docs, parallel):
+        assert _spans(a)[0] == [tuple(s) for s in spans] and ents(a) == [tuple(e) for e in doc_ents]
+        numpy.testing.assert_allclose(_spans(a)[1], scores, rtol=1e-6, atol=1e-9)
 
 
 def test_settings_are_saved_and_old_models_load(trained, tmp_path):
