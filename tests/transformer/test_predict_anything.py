@@ -2,19 +2,15 @@
 on the tiny BERT), with and without the BiLSTM: the odd texts of
 tests/robustness/test_predict_anything.py, alone, in mixed batches (an empty
 text next to a real one), random texts, and the `predict` CLI."""
-import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy import util
 from thinc.api import fix_random_seed
-from typer.testing import CliRunner
-
-from spacy_cluener.cli import app
 
 from ..robustness.conftest import assert_valid_offsets
-from ..robustness.test_predict_anything import ODD_TEXTS, TEXT
+from ..robustness.test_predict_anything import ODD_TEXTS, TEXT, predict_odd_texts
 from ..util import make_examples
 from .conftest import TRF_CONFIG
 
@@ -79,17 +75,4 @@ def test_random_text_predicts_valid_offsets(nlp, texts):
 def test_predict_cli_on_odd_texts(nlp, tmp_path):
     model = tmp_path / "model"
     nlp.to_disk(model)
-    names = list(ODD_TEXTS)
-    inp = tmp_path / "odd.json"
-    inp.write_text("".join(json.dumps({"id": n, "text": ODD_TEXTS[n]}) + "\n" for n in names), encoding="utf-8")
-    out = tmp_path / "pred.json"
-    result = CliRunner().invoke(app, ["predict", str(model), str(inp), str(out), "--batch-size", "5"])
-    assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [line["id"] for line in lines] == names
-    for line in lines:
-        text = ODD_TEXTS[line["id"]]
-        for mentions in line["label"].values():
-            for entity, offsets in mentions.items():
-                for start, end in offsets:
-                    assert 0 <= start <= end < len(text) and text[start : end + 1] == entity
+    predict_odd_texts(model, tmp_path)
