@@ -44,14 +44,14 @@ import spacy
 import thinc
 import torch
 import typer
+from thinc.api import Config
+
 from benchmarks import confidence
 from benchmarks.configs import cnn_config, head_variants
 from benchmarks.data import CLUENER_DEV, CNN_CONFIG, read_dev_docs
 from benchmarks.gpu import HEADS, bench_gpu, check_gpu
 from benchmarks.normalizer import time_likelihoods
 from benchmarks.timing import Head, bench_convert, crf_breakdown, rate, time_heads
-from thinc.api import Config
-
 from spacy_cluener.layers.pytorch_crf import reference_log_likelihood
 
 # crf_ner trained with pytorch-crf's own likelihood: the cost before crf_log_likelihood

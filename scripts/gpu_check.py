@@ -38,6 +38,7 @@ from typing import Optional
 import spacy
 import torch
 import typer
+
 from benchmarks.check import (
     CLUENER,
     broken,
