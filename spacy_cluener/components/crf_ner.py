@@ -310,8 +310,9 @@ class CRFEntityRecognizer(TrainablePipe):
         for row, i in enumerate(keep):
             out[i] = best[row, : lengths[i]]
         if with_scores:
+            read = self._entity_reader()
             for i in keep:
-                entities[i] = self._entities(out[i])
+                entities[i] = read(out[i])
             self._score_entities(emissions, mask, best_t, keep, entities, span_scores)
         return CRFPredictions(out, span_scores, entities)
 
@@ -345,19 +346,24 @@ class CRFEntityRecognizer(TrainablePipe):
         for i in set(owners.tolist()):
             span_scores[i] = probs[owners == i]
 
-    def _entities(self, ids: numpy.ndarray) -> List[Tuple[int, int, str, int]]:
-        """(start, end, label, stop tag) of the entities of a tag-id sequence,
-        end exclusive, read with spaCy's BILUO helper (what `doc.ents` gets).
-        The stop tag may not follow the entity: BIO's I-X, which would extend
-        it; -1 in BIOES, whose entities delimit themselves."""
+    def _entity_reader(self) -> Callable[[numpy.ndarray], List[Tuple[int, int, str, int]]]:
+        """A function from a tag-id sequence to its entities (start, end,
+        label, stop tag), end exclusive, read with spaCy's BILUO helper (what
+        `doc.ents` gets). The stop tag may not follow the entity: BIO's I-X,
+        which would extend it; -1 in BIOES, whose entities delimit themselves.
+        The tag names and their index are built once, for a whole batch."""
         names = self.tag_names
-        biluo = scheme_to_biluo([names[i] for i in ids], self.scheme)
-        bio = self.scheme == "BIO"
-        index = self.tag_index() if bio else None
-        return [
-            (start, end + 1, label, index[f"I-{label}"] if bio else -1)
-            for label, start, end in tags_to_entities(biluo)
-        ]
+        scheme = self.scheme
+        index = self.tag_index() if scheme == "BIO" else None
+
+        def read(ids: numpy.ndarray) -> List[Tuple[int, int, str, int]]:
+            biluo = scheme_to_biluo([names[i] for i in ids], scheme)
+            return [
+                (start, end + 1, label, index[f"I-{label}"] if index is not None else -1)
+                for label, start, end in tags_to_entities(biluo)
+            ]
+
+        return read
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         """doc.ents from the Viterbi entities (those scoring >= threshold),
@@ -368,8 +374,9 @@ class CRFEntityRecognizer(TrainablePipe):
             predictions = CRFPredictions(list(predictions), None)
         key = self.spans_key
         threshold = self.threshold
+        read = self._entity_reader() if predictions.entities is None else None
         for i, (doc, ids) in enumerate(zip(docs, predictions.tag_ids)):
-            found = predictions.entities[i] if predictions.entities is not None else self._entities(ids)
+            found = predictions.entities[i] if read is None else read(ids)
             spans = [Span(doc, start, end, label=label) for start, end, label, _ in found]
             group = SpanGroup(doc, name=key, spans=spans)
             if predictions.scores is not None:

@@ -56,7 +56,7 @@ def test_threshold_zero_is_viterbi_and_scores_off_costs_nothing(trained, monkeyp
     for text in TEXTS:
         doc = trained.make_doc(text)
         ids = ner._decode(ner.model.predict([doc]))[0] if len(doc) else []
-        viterbi.append([(s, e, label) for s, e, label, _ in ner._entities(ids)])
+        viterbi.append([(s, e, label) for s, e, label, _ in ner._entity_reader()(ids)])
     for text, found, path in zip(TEXTS, with_scores, viterbi):
         doc = trained.make_doc(text)
         assert found == [(doc[s:e].start_char, doc[s:e].end_char, label) for s, e, label in path]
