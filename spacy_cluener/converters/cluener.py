@@ -37,10 +37,11 @@ def _records(path: str, nlp: Language, report: ConversionReport) -> Iterator[Tup
                 yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
 
 
-def parse_record(line: str) -> dict:
+def parse_record(line: str, max_length: Optional[int] = None) -> dict:
     """The JSON object of one CLUENER line, with a `text` that is a valid
-    Unicode string (and an `id`, if it is a string, too). Shared by the
-    converter and `predict`, so both accept and reject the same lines.
+    Unicode string (and an `id`, if it is a string, too) of at most
+    `max_length` characters (`nlp.max_length`; None: any length). Shared by
+    the converter and `predict`, so both accept and reject the same lines.
 
     RAISES (RecordError): the reason the line is not a record.
     """
@@ -57,6 +58,8 @@ def parse_record(line: str) -> dict:
     check_unicode(record["text"], "'text'")
     if isinstance(record.get("id"), str):
         check_unicode(record["id"], "'id'")
+    if max_length is not None:
+        check_length(record["text"], max_length, "'text'")
     return record
 
 
@@ -78,8 +81,7 @@ def record_to_doc(
     line: str, nlp: Language, line_no: int, report: ConversionReport, ids: Optional[Dict[str, int]] = None
 ) -> Doc:
     # a BOM can also start a later line, e.g. after `cat a.json b.json`
-    record = parse_record(line.lstrip("\ufeff"))
-    check_length(record["text"], nlp.max_length, "'text'")
+    record = parse_record(line.lstrip("\ufeff"), nlp.max_length)
     doc = nlp.make_doc(record["text"])
     if "id" in record:
         doc.user_data["id"] = record["id"]

@@ -23,7 +23,6 @@ from spacy.tokens import Doc
 from tqdm import tqdm
 
 from ..converters import RecordError, parse_record
-from ..converters.report import check_length
 
 
 class MalformedRecord(ValueError):
@@ -44,9 +43,7 @@ def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator
             if not line.strip():
                 continue
             try:
-                record = parse_record(line)
-                if max_length is not None:
-                    check_length(record["text"], max_length, "'text'")
+                record = parse_record(line, max_length)
             except RecordError as err:
                 raise MalformedRecord(path, line_no, str(err)) from None
             yield record["text"], record.get("id", line_no - 1)
