@@ -22,6 +22,9 @@ setup(
         "torch>=2.0",
         "pytorch-crf>=0.7.2,<0.8",
         "typer>=0.9",
+        # dict.txt is the default dictionary of the lexicon features, read when
+        # training starts; a trained pipeline carries its own copy
+        "jieba>=0.42",
         # `report` draws its charts (per_type_f1.png, error_kinds.png, learning_curve.png)
         "matplotlib>=3.5",
     ],
@@ -37,6 +40,8 @@ setup(
             "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
             "spacy_cluener.BiLSTMOnTok2Vec.v1 = spacy_cluener.layers.bilstm:build_bilstm_on_tok2vec",
             "spacy_cluener.CharNgramEmbed.v1 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed",
+            "spacy_cluener.CharNgramEmbed.v2 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed_v2",
+            "spacy_cluener.SoftLexicon.v1 = spacy_cluener.layers.soft_lexicon:build_soft_lexicon",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",

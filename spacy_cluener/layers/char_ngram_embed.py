@@ -59,6 +59,40 @@ def build_char_ngram_embed(
     return model
 
 
+@registry.architectures("spacy_cluener.CharNgramEmbed.v2")
+def build_char_ngram_embed_v2(
+    width: int,
+    char_rows: int,
+    bigram_rows: int,
+    shape_rows: int = 1000,
+    embed_width: Optional[int] = None,
+    lexicon: Optional[Model[List[Doc], List[Floats2d]]] = None,
+) -> Model[List[Doc], List[Floats2d]]:
+    """As v1, and `lexicon` (e.g. spacy_cluener.SoftLexicon.v1): per-character
+    features concatenated to the character and bigram embeddings before the
+    Maxout that mixes them.
+    """
+    embed_width = embed_width or width
+    rows = [char_rows, bigram_rows, bigram_rows, shape_rows]
+    embeddings = [HashEmbed(embed_width, n, column=i, seed=11 + i, dropout=0.0) for i, n in enumerate(rows)]
+    chars = chain(
+        Model("char_ngram_features", _features),
+        list2ragged(),
+        with_array(concatenate(*embeddings)),
+        ragged2list(),
+    )
+    n_in = embed_width * len(rows)
+    if lexicon is not None:
+        chars = concatenate(chars, lexicon)
+        n_in += lexicon.get_dim("nO")
+    model = chain(
+        chars,
+        with_array(Maxout(width, n_in, nP=3, dropout=0.0, normalize=True)),
+    )
+    model.set_dim("nO", width)
+    return model
+
+
 def ngram_keys(orth: numpy.ndarray) -> "tuple[numpy.ndarray, numpy.ndarray]":
     """Keys for (previous, this) and (this, next) character pairs."""
     padded = numpy.concatenate([[_BOUNDARY], orth, [_BOUNDARY]]).astype("uint64")
