@@ -47,11 +47,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "(0.0 keeps every Viterbi entity in doc.ents).")
     E020 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
             "(or threshold = 0.0).")
-    # E030-E039: lexicon features
-    E030 = ("The lexicon's dictionary is \"jieba\", but jieba is not installed: "
+    # E040-E049: lexicon features
+    E040 = ("The lexicon's dictionary is \"jieba\", but jieba is not installed: "
             "pip install jieba (needed to train; a trained pipeline carries its dictionary), "
             "or give a dictionary file or null.")
-    E031 = ("{path}:{line}: not a dictionary line (expected 'word [freq] [tag]', "
+    E041 = ("{path}:{line}: not a dictionary line (expected 'word [freq] [tag]', "
             "jieba's format): {text!r}")
-    E032 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
-    E033 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
+    E042 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
+    E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."

@@ -12,6 +12,7 @@ with `searchsorted` in the sorted hashes of the dictionary. No Python loop
 runs per character.
 """
 import re
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -28,7 +29,8 @@ _TAG_PREFIXES = (("nr", "person"), ("ns", "place"), ("nt", "organisation"), ("nz
 # A user-dictionary word without a frequency counts as a common word
 DEFAULT_USER_FREQ = 1000
 # jieba's own format: "word [freq] [tag]" (jieba.load_userdict)
-_LINE = re.compile(r"^(.+?)(?:\s+(\d+))?(?:\s+([A-Za-z_]+))?\s*$")
+# (words with spaces cannot match: one token per character, spaces are tokens)
+_LINE = re.compile(r"^(\S+)(?:\s+(\d+(?:\.\d+)?))?(?:\s+([A-Za-z_]+))?$")
 _P = numpy.uint64(0x100000001B3)
 _LEN_MIX = numpy.uint64(0x9E3779B97F4A7C15)
 
@@ -46,7 +48,7 @@ def jieba_dictionary_path() -> Path:
     """jieba's dict.txt, found without importing jieba (its import has side effects)."""
     spec = find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
-        raise ValueError(Errors.E030)
+        raise ValueError(Errors.E040)
     return Path(list(spec.submodule_search_locations)[0]) / "dict.txt"
 
 
@@ -57,19 +59,31 @@ def read_dictionary(path: Path, user: bool) -> Iterable[Tuple[str, float, int, b
     not `word [freq] [tag]` is an error naming the file and line.
     """
     if not Path(path).is_file():
-        raise ValueError(Errors.E033.format(path=path))
+        raise ValueError(Errors.E043.format(path=path))
     with Path(path).open(encoding="utf8") as f:
         for i, line in enumerate(f, 1):
             line = line.strip().lstrip("\ufeff")
             if not line or line.startswith("#"):
                 continue
             m = _LINE.match(line)
-            if m is None or not m.group(1).strip():
-                raise ValueError(Errors.E031.format(path=path, line=i, text=line[:40]))
-            word, freq, tag = m.group(1).strip(), m.group(2), m.group(3)
+            if m is None:
+                raise ValueError(Errors.E041.format(path=path, line=i, text=line[:40]))
+            word, freq, tag = m.groups()
             if freq is None:
                 freq = DEFAULT_USER_FREQ if user else 1
             yield word, float(freq), pos_class(tag), user
+
+
+@lru_cache(maxsize=2)
+def _read_cached(path: str, mtime: float) -> Tuple[Tuple[str, float, int, bool], ...]:
+    return tuple(read_dictionary(Path(path), user=False))
+
+
+def read_main_dictionary(path: Path) -> Tuple[Tuple[str, float, int, bool], ...]:
+    """The main dictionary, parsed once per process (jieba's takes ~2 s)."""
+    if not Path(path).is_file():
+        raise ValueError(Errors.E043.format(path=path))
+    return _read_cached(str(Path(path).resolve()), Path(path).stat().st_mtime)
 
 
 def hash_codes(codes: numpy.ndarray, length: int) -> numpy.ndarray:
@@ -104,7 +118,7 @@ class Lexicon:
                 self.n_too_long += 1
                 continue
             if freq < 0 or not numpy.isfinite(freq):
-                raise ValueError(Errors.E032.format(word=word, freq=freq))
+                raise ValueError(Errors.E042.format(word=word, freq=freq))
             by_word[word] = (freq, cls, user)  # later entries (user dictionaries) win
         self.words: List[str] = list(by_word)
         values = list(by_word.values())
@@ -117,10 +131,9 @@ class Lexicon:
     def from_files(cls, dictionary: Optional[str], user_dictionaries: Sequence[str], max_length: int) -> "Lexicon":
         """dictionary: "jieba" (the installed jieba's dict.txt), a path, or None."""
         def entries():
-            if dictionary == "jieba":
-                yield from read_dictionary(jieba_dictionary_path(), user=False)
-            elif dictionary:
-                yield from read_dictionary(Path(dictionary), user=False)
+            if dictionary:
+                path = jieba_dictionary_path() if dictionary == "jieba" else Path(dictionary)
+                yield from read_main_dictionary(path)
             for path in user_dictionaries:
                 yield from read_dictionary(Path(path), user=True)
 
@@ -152,9 +165,9 @@ class Lexicon:
         for each position, the end offset of its doc (matches never cross a
         doc). Returns (starts, lengths, word indices), one entry per match.
         """
-        starts, lengths, words = [], [], []
+        empty = numpy.zeros((0,), dtype="int64")
+        starts, lengths, words = [empty], [empty], [empty]
         if len(self.words) == 0:
-            empty = numpy.zeros((0,), dtype="int64")
             return empty, empty, empty
         for length in range(1, self.max_length + 1):
             h = hash_codes(codes, length)

@@ -90,6 +90,8 @@ def build_char_ngram_embed_v2(
         with_array(Maxout(width, n_in, nP=3, dropout=0.0, normalize=True)),
     )
     model.set_dim("nO", width)
+    if lexicon is not None:
+        model.set_ref("lexicon", lexicon)
     return model
 
 

@@ -6,7 +6,8 @@ zh_cluener_crf pipeline wheel), creates a venv WITHOUT system site packages,
 installs torch==2.13.0 first (pip takes the local CPU wheel, as .ci/run does;
 any other torch spec would download GBs), then both wheels with the one
 documented command `pip install DIST/*.whl` (their other requirements from
-the package index). From `/`, with no PYTHONPATH, it loads the pipeline and
+the package index), and uninstalls jieba: the lexicon read from its dict.txt
+at training time travels in the pipeline. From `/`, with no PYTHONPATH, it loads the pipeline and
 runs convert, report and predict; then installs the checkout in editable
 mode on top and checks that the checkout wins, registered once.
 
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.skipif(
 CHECK = r"""
 import json, sys
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 import spacy
 nlp = spacy.load("zh_cluener_crf")  # crf_ner found through the wheel's entry points
 import spacy_cluener, zh_cluener_crf, torch
@@ -45,6 +47,8 @@ print(json.dumps({
     "crf_ner_entry_points": [ep.value for ep in entry_points(group="spacy_factories") if ep.name == "crf_ner"],
     "model_package": zh_cluener_crf.__file__,
     "torch": torch.__version__,
+    "jieba": find_spec("jieba") is not None,
+    "lexicon_words": len(nlp.get_pipe("tok2vec").model.get_ref("embed").get_ref("lexicon").attrs["lexicon"]),
     "pipe_names": nlp.pipe_names,
     "ents": [[(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents] for doc in nlp.pipe(texts)],
 }))
@@ -108,6 +112,8 @@ def test_two_wheels_in_a_clean_venv(cnn_nlp, cnn_model_dir, tmp_path):
     run([python, "-m", "pip", "install", "-q", "torch==2.13.0"], timings, "pip torch", cwd="/", env=env)
     # the documented command: pip install DIST/*.whl
     run([python, "-m", "pip", "install", "-q", *map(str, wheels)], timings, "pip wheels+deps", cwd="/", env=env)
+    # the lexicon was read from jieba's dict.txt at training time; the pipeline carries it
+    run([python, "-m", "pip", "uninstall", "-q", "-y", "jieba"], timings, "pip uninstall jieba", cwd="/", env=env)
 
     texts = [t for t, _ in TRAIN_DATA] + [ODD_TEXTS[k] for k in ("empty", "emoji", "mixed scripts", "control characters")]
     proc = run([python, "-c", CHECK], timings, "load+predict", cwd="/", env=env, input=json.dumps(texts))
@@ -120,6 +126,7 @@ def test_two_wheels_in_a_clean_venv(cnn_nlp, cnn_model_dir, tmp_path):
         assert REPO not in path.parents
     assert len(out["crf_ner_entry_points"]) == 1
     assert out["torch"] == "2.13.0+cpu"
+    assert out["jieba"] is False and out["lexicon_words"] > 300_000
     assert out["pipe_names"] == ["tok2vec", "crf_ner"]
     for (_, gold), pred in zip(TRAIN_DATA, out["ents"]):
         assert [tuple(e[:3]) for e in pred] == gold
