@@ -21,6 +21,7 @@ Without Ray installed this module is never imported by the package; asking
 for `--engine ray` then stops with one line (E034).
 """
 import json
+import logging
 import os
 from dataclasses import asdict
 from typing import Dict, Iterator, List, Optional
@@ -94,8 +95,7 @@ def run_ray(
             started = True
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the driver draws its own bar
+        _quiet_ray_data()
         items = [{"shard": json.dumps(s.to_dict())} for s in shards]
         dataset = ray.data.from_items(items, override_num_blocks=len(items))
         annotated = dataset.map_batches(
@@ -113,6 +113,16 @@ def run_ray(
     finally:
         if started:
             ray.shutdown()
+
+
+def _quiet_ray_data() -> None:
+    """The driver draws its own bar: no Ray Data bars, no execution plan
+    printed at the start of each run, no warning that the bars are off."""
+    context = ray.data.DataContext.get_current()
+    for name in ("enable_progress_bars", "print_on_execution_start"):
+        if hasattr(context, name):  # print_on_execution_start: newer Ray versions only
+            setattr(context, name, False)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
 
 
 def _first_line(err: Exception) -> str:
