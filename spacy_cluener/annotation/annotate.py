@@ -16,6 +16,7 @@ driver killed before recording it) is written twice with the same bytes,
 atomically, and listed once.
 """
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class ShardAnnotator:
     def annotate(self, shard: Shard) -> dict:
         """Write the shard's file; RETURNS (dict): its journal entry (counts
         and the `FILE:LINE: reason` of each rejected record)."""
+        started, cpu = time.perf_counter(), time.process_time()
         rejected: List[str] = []
 
         def reject(line: int, reason: str) -> None:
@@ -85,6 +87,9 @@ class ShardAnnotator:
             "chars": chars,
             "bytes": size,
             "lines": shard.n_lines,
+            "seconds": round(time.perf_counter() - started, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
         }
 
 
