@@ -18,6 +18,7 @@ RSS of the driver and of each worker against the number of records
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +40,12 @@ def main(
     batch_size: int = typer.Option(256, "--batch-size", min=1),
     memory_records: str = typer.Option("", "--memory-records", help="Comma-separated record counts for the memory runs"),
     quick: bool = typer.Option(False, "--quick", help="A few hundred records, for CI"),
+    throughput: bool = typer.Option(True, "--throughput/--no-throughput", help="--no-throughput: only the memory runs"),
+    memory_one_spec: str = typer.Option("", "--memory-one", hidden=True, help="ENGINE:FILE: one memory run (internal)"),
 ):
     torch.set_num_threads(1)  # before any fork (nlp.pipe(n_process=2)) or Ray worker
+    if memory_one_spec:
+        return memory_one(model, memory_one_spec, output, dict(shard_size=shard_size, batch_size=batch_size))
     if quick:
         n_records, shard_size = min(n_records, 300), min(shard_size, 50)
     import ray
@@ -53,27 +58,29 @@ def main(
         texts = write_records(records, n_records)
         result["settings"]["chars"] = sum(len(t) for t in texts)
         runs = result["runs"] = {}
-        runs["nlp.pipe"] = bench_pipe(model, texts, batch_size, n_process=1)
-        report("nlp.pipe", runs["nlp.pipe"])
-        runs["nlp.pipe(n_process=2)"] = bench_pipe(model, texts, batch_size, n_process=2)
-        report("nlp.pipe(n_process=2)", runs["nlp.pipe(n_process=2)"])
         common = dict(shard_size=shard_size, batch_size=batch_size)
-        runs["annotate --engine local"] = bench_annotate(model, [str(records)], tmp_path / "local", **common)
-        report("annotate --engine local", runs["annotate --engine local"])
-        start = time.perf_counter()
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False)
-        result["ray_init_s"] = time.perf_counter() - start
-        try:
-            for workers in (1, 2):
-                key = f"annotate --engine ray --workers {workers}"
-                runs[key] = bench_annotate(model, [str(records)], tmp_path / f"ray{workers}", engine="ray",
-                                           workers=workers, **common)
-                report(key, runs[key])
-            if memory_records:
-                result["memory"] = memory(model, tmp_path, [int(n) for n in memory_records.split(",")], common)
-        finally:
-            ray.shutdown()
-    result["ratios"] = ratios(runs)
+        if throughput:
+            runs["nlp.pipe"] = bench_pipe(model, texts, batch_size, n_process=1)
+            report("nlp.pipe", runs["nlp.pipe"])
+            runs["nlp.pipe(n_process=2)"] = bench_pipe(model, texts, batch_size, n_process=2)
+            report("nlp.pipe(n_process=2)", runs["nlp.pipe(n_process=2)"])
+            runs["annotate --engine local"] = bench_annotate(model, [str(records)], tmp_path / "local", **common)
+            report("annotate --engine local", runs["annotate --engine local"])
+            start = time.perf_counter()
+            ray.init(num_cpus=os.cpu_count(), include_dashboard=False)
+            result["ray_init_s"] = time.perf_counter() - start
+            try:
+                for workers in (1, 2):
+                    key = f"annotate --engine ray --workers {workers}"
+                    runs[key] = bench_annotate(model, [str(records)], tmp_path / f"ray{workers}", engine="ray",
+                                               workers=workers, **common)
+                    report(key, runs[key])
+            finally:
+                ray.shutdown()
+        if memory_records:
+            result["memory"] = memory(model, tmp_path, [int(n) for n in memory_records.split(",")], common)
+    if throughput:
+        result["ratios"] = ratios(runs)
     result["machine"]["loadavg_end"] = loadavg()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=1) + "\n", encoding="utf8")
@@ -82,17 +89,33 @@ def main(
 
 
 def memory(model: str, tmp_path: Path, counts, common: dict) -> dict:
+    """Peak RSS against the number of records, each run in a fresh process
+    (a driver that ran another engine before would keep its memory)."""
     out = {}
     for n in counts:
         path = tmp_path / f"memory{n}.jsonl"
         write_records(path, n)
-        for engine, kwargs in (("local", {}), ("ray --workers 2", {"engine": "ray", "workers": 2})):
+        for engine in ("local", "ray"):
             key = f"{engine} {n}"
-            out[key] = {"records": n, **bench_memory(model, path, tmp_path / f"mem-{engine[:3]}-{n}", bench_annotate,
-                                                     **common, **kwargs)}
+            result_file = tmp_path / f"memory-{engine}-{n}.json"
+            subprocess.run(
+                [sys.executable, __file__, model, "--output", str(result_file), "--memory-one", f"{engine}:{path}",
+                 "--shard-size", str(common["shard_size"]), "--batch-size", str(common["batch_size"])],
+                check=True,
+            )
+            out[key] = {"records": n, **json.loads(result_file.read_text(encoding="utf8"))}
             print(f"memory {key}: {out[key]}", flush=True)
         path.unlink()
     return out
+
+
+def memory_one(model: str, spec: str, output: Path, common: dict) -> None:
+    """One memory run in this (fresh) process: ENGINE:RECORDS_FILE."""
+    engine, path = spec.split(":", 1)
+    kwargs = {"engine": "ray", "workers": 2} if engine == "ray" else {}
+    result = bench_memory(model, Path(path), output.with_suffix(".out"), bench_annotate, **common, **kwargs)
+    result["loadavg_end"] = loadavg()
+    output.write_text(json.dumps(result) + "\n", encoding="utf8")
 
 
 def ratios(runs: dict) -> dict:
@@ -142,8 +165,9 @@ def print_table(result: dict) -> None:
     for key, run in result["runs"].items():
         load = f"{run['loadavg_before'][0]}-{run['loadavg_after'][0]}"
         print(f"{key:<36}{run['chars_per_s']:>10,.0f}{fmt(run['steady_chars_per_s']):>10}{run['startup_s']:>11.1f}{load:>12}")
-    print(f"ray.init: {result['ray_init_s']:.1f} s")
-    for kind, values in result["ratios"].items():
+    if "ray_init_s" in result:
+        print(f"ray.init: {result['ray_init_s']:.1f} s")
+    for kind, values in result.get("ratios", {}).items():
         print(kind, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in values.items()})
 
 

@@ -71,9 +71,9 @@ def bench_annotate(model: str, inputs: List[str], out_dir: Path, **kwargs) -> di
     shard started computing (its finish time minus its own seconds)."""
     finished: List[tuple] = []
     load = loadavg()
-    start = time.perf_counter()
+    start, driver_cpu = time.perf_counter(), time.process_time()
     result = annotate(model, inputs, out_dir, on_shard=lambda e: finished.append((time.perf_counter(), e)), **kwargs)
-    end = time.perf_counter()
+    end, driver_cpu = time.perf_counter(), time.process_time() - driver_cpu
     chars = result.manifest["chars"]
     t_first, first = finished[0]
     after = [e["chars"] for t, e in finished[1:]]
@@ -95,6 +95,8 @@ def bench_annotate(model: str, inputs: List[str], out_dir: Path, **kwargs) -> di
         # characters per CPU second spent annotating shards, each worker: its speed alone on an idle core
         "per_worker_chars_per_cpu_s": sorted(c / cpu for c, _, cpu in busy.values()),
         "chars_per_cpu_s": chars / sum(cpu for _, _, cpu in busy.values()),
+        # CPU seconds of this process (for Ray: the driver's scheduling loop; local: all the work)
+        "driver_cpu_s": driver_cpu,
         "shards": len(finished),
         "workers_seen": len(busy),
         "loadavg_before": load,
@@ -111,7 +113,7 @@ def _cpu_seconds() -> float:
 
 class RssSampler:
     """Peak resident memory, sampled from /proc every `interval` seconds: of
-    this process, and of each Ray worker process (`ray::` in its command line)."""
+    this process, and of each Ray Data actor (`ray::MapWorker...` processes)."""
 
     def __init__(self, interval: float = 0.5):
         self.interval = interval
@@ -167,9 +169,19 @@ def _ray_worker_pids() -> List[int]:
                 cmdline = handle.read()
         except OSError:
             continue
-        if cmdline.startswith(b"ray::"):
+        # the actors of map_batches, of this process's own cluster (raylet's parent is this
+        # process), not of another Ray on the same machine
+        if cmdline.startswith(b"ray::MapWorker") and _ppid(_ppid(int(name))) == os.getpid():
             pids.append(int(name))
     return pids
+
+
+def _ppid(pid: Optional[int]) -> Optional[int]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def bench_memory(model: str, path: Path, out_dir: Path, run: Callable[..., dict], **kwargs) -> dict:

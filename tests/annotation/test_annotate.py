@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from spacy_cluener.annotation import AnnotationError, annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
+from spacy_cluener.cli import app
 
 from ..util import write_jsonl
 from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
@@ -17,18 +19,20 @@ KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
 
 
 def test_local_engine_equals_nlp_pipe(crf_model, cluener_file, cluener_reference, tmp_path):
+    """(The Ray tests check all 2,000 records; here the first 700.)"""
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 700)
     out = tmp_path / "out"
-    result = annotate(str(crf_model), [str(cluener_file)], out, shard_size=300)
-    manifest = assert_exactly_once(out, cluener_reference)
-    assert result.annotated == result.shards == 7 and result.skipped == 0
+    result = annotate(str(crf_model), [str(inp)], out, shard_size=300)
+    manifest = assert_exactly_once(out, expected)
+    assert result.annotated == result.shards == 3 and result.skipped == 0
     assert manifest["model"]["lang"] == "zh" and manifest["model"]["version"] == "0.0.0"
-    assert manifest["rejected"] == 0 and [s["records"] for s in manifest["shards"]] == [300] * 6 + [200]
-    assert manifest["entities"] == sum(len(r["entities"]) for r in cluener_reference) > 0
-    assert all(0.0 <= e["score"] <= 1.0 for r in cluener_reference for e in r["entities"])
+    assert manifest["rejected"] == 0 and [s["records"] for s in manifest["shards"]] == [300, 300, 100]
+    assert manifest["entities"] == sum(len(r["entities"]) for r in expected) > 0
+    assert all(0.0 <= e["score"] <= 1.0 for r in expected for e in r["entities"])
     # a rerun finds everything done and rewrites nothing
     before = shard_stats(out)
-    again = annotate(str(crf_model), [str(cluener_file)], out, shard_size=300)
-    assert again.annotated == 0 and again.skipped == 7 and shard_stats(out) == before
+    again = annotate(str(crf_model), [str(inp)], out, shard_size=300)
+    assert again.annotated == 0 and again.skipped == 3 and shard_stats(out) == before
 
 
 def test_rerun_with_other_settings_is_refused(crf_model, tmp_path):
@@ -57,18 +61,18 @@ def test_killed_driver_rerun_finishes_without_rewriting(crf_model, cluener_file,
     """SIGKILL the driver at its 3rd shard (written, not yet recorded), rerun
     the same command: the missing shards are written, the 2 recorded ones
     are not touched, every id is there once."""
-    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 800)
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 400)
     out = tmp_path / "out"
-    args = ["annotate", str(crf_model), str(inp), str(out), "--shard-size", "100"]
+    args = ["annotate", str(crf_model), str(inp), str(out), "--shard-size", "50"]
     killed = subprocess.run([sys.executable, str(KILL_DRIVER), "3", *args], capture_output=True, text=True, timeout=600)
     assert killed.returncode == -9, killed.stderr
     recorded = [json.loads(line)["file"] for line in (out / PROGRESS).read_text(encoding="utf-8").splitlines()]
     assert len(recorded) == 2 and not (out / SUCCESS).exists()
     assert (out / "part-00000-000002.jsonl").exists()  # written by the worker, not recorded
     before = shard_stats(out)
-    rerun = subprocess.run([sys.executable, "-m", "spacy_cluener", *args], capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr
-    assert "(6 annotated now, 2 finished before)" in rerun.stdout
+    rerun = CliRunner().invoke(app, args)  # in this process: no second start-up to pay
+    assert rerun.exit_code == 0, rerun.output
+    assert "(6 annotated now, 2 finished before)" in rerun.output
     after = shard_stats(out)
     assert all(after[name] == before[name] for name in recorded)
     assert after["part-00000-000002.jsonl"] != before["part-00000-000002.jsonl"]  # not recorded: written again

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from spacy_cluener.annotation import annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
+from spacy_cluener.cli import app
 
 from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
 
@@ -60,13 +62,13 @@ def test_ray_equals_nlp_pipe_and_rejects_bad_records(ray_address, crf_model, clu
 
 
 def test_parquet_in_and_out(ray_address, crf_model, cluener_file, cluener_reference, tmp_path):
-    lines = cluener_file.read_text(encoding="utf-8").splitlines()[:400]
+    lines = cluener_file.read_text(encoding="utf-8").splitlines()[:300]
     texts = [json.loads(line)["text"] for line in lines]
     inp = tmp_path / "in.parquet"
-    pq.write_table(pa.table({"id": list(range(400)), "text": texts}), inp, row_group_size=128)
+    pq.write_table(pa.table({"id": list(range(300)), "text": texts}), inp, row_group_size=128)
     out = tmp_path / "out"
-    annotate(str(crf_model), [str(inp)], out, engine="ray", workers=2, shard_size=100, fmt="parquet")
-    expected = [{"id": str(i), "entities": r["entities"]} for i, r in enumerate(cluener_reference[:400])]
+    annotate(str(crf_model), [str(inp)], out, engine="ray", workers=1, shard_size=100, fmt="parquet")
+    expected = [{"id": str(i), "entities": r["entities"]} for i, r in enumerate(cluener_reference[:300])]
     manifest = assert_exactly_once(out, expected)
     assert manifest["format"] == "parquet" and all(s["file"].endswith(".parquet") for s in manifest["shards"])
     schema = pq.read_schema(out / manifest["shards"][0]["file"])
@@ -78,7 +80,7 @@ def test_killed_workers_are_retried_exactly_once(ray_address, crf_model, cluener
     annotating its shard, one after writing the shard file but before
     returning. Ray restarts the actors and retries both shards; the output
     holds every id once."""
-    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 600)
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 300)
     markers = tmp_path / "markers"
     markers.mkdir()
 
@@ -103,7 +105,7 @@ def test_killed_workers_are_retried_exactly_once(ray_address, crf_model, cluener
         return run_ray(shards, settings, **kwargs, worker_class=DyingWorker)
 
     out = tmp_path / "out"
-    result = annotate(str(crf_model), [str(inp)], out, engine="ray", workers=2, shard_size=50, engine_fn=engine)
+    result = annotate(str(crf_model), [str(inp)], out, engine="ray", workers=2, shard_size=25, engine_fn=engine)
     assert (markers / "before").exists() and (markers / "after").exists()  # both workers did die
     assert result.annotated == 12
     manifest = assert_exactly_once(out, expected)
@@ -116,19 +118,19 @@ def test_killed_driver_rerun_finishes_without_rewriting(ray_address, crf_model, 
     """SIGKILL the driver (a process connected to the cluster) at its 3rd
     finished shard, then rerun the same command: the 2 recorded shards are
     not rewritten, the rest is written, every id is there once."""
-    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 800)
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 400)
     out = tmp_path / "out"
     args = ["annotate", str(crf_model), str(inp), str(out), "--engine", "ray", "--workers", "2",
-            "--address", ray_address, "--shard-size", "100"]
+            "--address", ray_address, "--shard-size", "50"]
     killed = subprocess.run([sys.executable, str(KILL_DRIVER), "3", *args], capture_output=True, text=True, timeout=600)
     assert killed.returncode == -9, killed.stderr[-3000:]
     recorded = [json.loads(line)["file"] for line in (out / PROGRESS).read_text(encoding="utf-8").splitlines()]
     assert len(recorded) == 2 and not (out / SUCCESS).exists()
     before = shard_stats(out)
     assert len(before) >= 3  # at least the shard whose entry the kill cut off
-    rerun = subprocess.run([sys.executable, "-m", "spacy_cluener", *args], capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "(6 annotated now, 2 finished before)" in rerun.stdout
+    rerun = CliRunner().invoke(app, args)  # in this process: no second start-up to pay
+    assert rerun.exit_code == 0, rerun.output[-3000:]
+    assert "(6 annotated now, 2 finished before)" in rerun.output
     after = shard_stats(out)
     assert all(after[name] == before[name] for name in recorded)
     assert_exactly_once(out, expected)
