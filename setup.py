@@ -33,6 +33,9 @@ setup(
         "cuda12x": ["spacy[cuda12x]>=3.8,<3.9"],
         "cuda-autodetect": ["spacy[cuda-autodetect]>=3.8,<3.9"],
         "test": ["pytest", "hypothesis", "seqeval", "ruff"],
+        # `annotate --engine ray` (Ray Data's actor pools; from_items(override_num_blocks=) needs 2.10)
+        # and Parquet input/output
+        "ray": ["ray[data]>=2.10", "pyarrow"],
     },
     entry_points={
         "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],

@@ -47,6 +47,29 @@ class Errors(metaclass=ErrorsWithCodes):
             "(0.0 keeps every Viterbi entity in doc.ents).")
     E020 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
             "(or threshold = 0.0).")
+    E021 = "No input file matches '{pattern}'."
+    E022 = "Input '{path}' {problem}."
+    E023 = ("Input '{path}' changed while it was annotated (it had {size} bytes when the run "
+            "was planned). Annotate a copy that does not change, into a new directory.")
+    E024 = ("Parquet input or output needs pyarrow: pip install -e \".[ray]\" (or pip install pyarrow).")
+    E025 = "Another annotate run is writing to {path} (it holds {path}/_annotate.lock). Wait for it, or choose another directory."
+    E026 = ("{path} holds a run with other inputs or settings: {diffs}. Rerun with the same "
+            "model, inputs, --shard-size and --format to finish it, or choose another directory.")
+    E027 = "Cannot read {path} ({problem}): the output directory is damaged; choose another directory."
+    E028 = ("Cannot find the pipeline '{model}': it is neither a pipeline directory nor an installed "
+            "package. Every worker loads it by this name, so install it (or put it on shared storage) "
+            "on every node.")
+    E029 = "{what} must be at least 1, not {value}."
+    E030 = ("--engine local annotates in this process and takes no --workers ({workers}): use "
+            "--engine ray --workers {workers}.")
+    E031 = "Input '{path}' is inside the output directory {out_dir}: choose another output directory."
+    E032 = "The engine returned shard '{shard}', which this run did not ask for. This is a bug; please report it."
+    E033 = ("{n} shard(s) were not annotated (first: {first}); the finished ones are recorded. "
+            "Rerun the same command to finish them.")
+    E034 = ("--engine ray needs Ray Data: pip install -e \".[ray]\" (or pip install \"ray[data]\" pyarrow).")
+    E035 = ("The Ray run failed: {error}. The shards finished so far are recorded; rerun the "
+            "same command to finish the others.")
+    E036 = "Unknown engine '{engine}'. Choose one of: {allowed}."
     # E040-E049: lexicon features
     E040 = ("The lexicon's dictionary is \"jieba\", but jieba is not installed: "
             "pip install jieba (needed to train; a trained pipeline carries its dictionary), "

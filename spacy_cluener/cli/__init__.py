@@ -1,5 +1,6 @@
 """Command line: `python -m spacy_cluener COMMAND`. Each module adds its command."""
 from . import (  # noqa: F401
+    annotate,
     convert,  # noqa: F401
     debug_alignment,  # noqa: F401
     predict,

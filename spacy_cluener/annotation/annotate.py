@@ -1,0 +1,245 @@
+"""Annotate a corpus into shards, exactly once, on any engine.
+
+The driver (`annotate`) plans the shards, skips those a previous run
+finished, hands the others to an engine and records each finished shard in
+the journal as its summary comes back. An engine maps shards to summaries:
+`local` in this process, `ray` on a Ray cluster (`ray_engine.py`, imported
+only when asked for). Both annotate a shard with `ShardAnnotator`, which
+loads the pipeline once per process, writes the shard file itself and
+returns only a small summary, so no `nlp` and no annotations travel between
+processes.
+
+Exactly once: a shard's name is a pure function of the plan and its content
+a pure function of the input and the model (predictions do not depend on
+batching), so a shard computed twice (a worker killed after writing it, a
+driver killed before recording it) is written twice with the same bytes,
+atomically, and listed once.
+"""
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, List, Optional
+
+import spacy
+
+from ..errors import Errors
+from ..evaluation.confidence import enable_scores, scores_key
+from . import manifest as mf
+from .inputs import AnnotationError, Shard, is_inside, plan_shards, read_shard, resolve_inputs
+from .outputs import ShardWriter, doc_entities
+
+ENGINES = ("local", "ray")
+FORMATS = ("jsonl", "parquet")
+DEFAULT_SHARD_SIZE = 1000
+
+
+@dataclass
+class WorkerSettings:
+    """What every worker needs to annotate a shard: plain values only."""
+
+    model: str  # a pipeline directory (absolute) or an installed package name
+    out_dir: str  # absolute
+    fmt: str = "jsonl"
+    batch_size: int = 256
+    max_length: Optional[int] = None
+    scores: bool = True
+
+
+class ShardAnnotator:
+    """A loaded pipeline that annotates whole shards into OUT_DIR."""
+
+    def __init__(self, settings: WorkerSettings):
+        self.settings = settings
+        self.nlp = spacy.load(settings.model)
+        if settings.max_length is not None:
+            self.nlp.max_length = settings.max_length
+        self.scores_key = None
+        if settings.scores:
+            enable_scores(self.nlp)
+            self.scores_key = scores_key(self.nlp)
+
+    def annotate(self, shard: Shard) -> dict:
+        """Write the shard's file; RETURNS (dict): its journal entry (counts
+        and the `FILE:LINE: reason` of each rejected record)."""
+        started, cpu = time.perf_counter(), time.process_time()
+        rejected: List[str] = []
+
+        def reject(line: int, reason: str) -> None:
+            rejected.append(f"{shard.display}:{line}: {reason}")
+
+        writer = ShardWriter(Path(self.settings.out_dir), shard.name, self.settings.fmt)
+        records = read_shard(shard, reject, self.nlp.max_length)
+        n_ents = chars = 0
+        for doc, record_id in self.nlp.pipe(records, as_tuples=True, batch_size=self.settings.batch_size):
+            entities = doc_entities(doc, self.scores_key)
+            writer.add(record_id, entities)
+            n_ents += len(entities)
+            chars += len(doc.text)
+        size = writer.commit()
+        return {
+            "shard": shard.name,
+            "file": writer.path.name,
+            "records": len(writer.rows),
+            "rejected": rejected,
+            "entities": n_ents,
+            "chars": chars,
+            "bytes": size,
+            "lines": shard.n_lines,
+            "seconds": round(time.perf_counter() - started, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
+        }
+
+
+def run_local(shards: List[Shard], settings: WorkerSettings, **_) -> Iterator[dict]:
+    """The local engine: this process, one shard after another."""
+    if not shards:
+        return
+    annotator = ShardAnnotator(settings)
+    for shard in shards:
+        yield annotator.annotate(shard)
+
+
+def get_engine(name: str) -> Callable[..., Iterator[dict]]:
+    if name == "local":
+        return run_local
+    if name == "ray":
+        from .ray_engine import run_ray  # imports ray lazily, with a one-line error without it
+
+        return run_ray
+    raise AnnotationError(Errors.E036.format(engine=name, allowed=", ".join(ENGINES)))
+
+
+def model_info(model: str) -> "tuple[str, dict]":
+    """Where workers load the pipeline from (an absolute directory, or the
+    installed package name; never the object itself) and its identity for
+    the manifest: lang, name, version, spaCy version, digest of its files.
+
+    RAISES (AnnotationError): neither a pipeline directory nor a package.
+    """
+    if os.path.isdir(model):
+        target = path = os.path.realpath(model)
+    elif spacy.util.is_package(model):
+        target, path = model, str(spacy.util.get_package_path(model))
+    else:
+        raise AnnotationError(Errors.E028.format(model=model))
+    try:
+        meta = spacy.util.get_model_meta(path)
+    except (OSError, ValueError) as err:
+        raise AnnotationError(Errors.E028.format(model=model) + f" ({err})") from None
+    info = {key: meta.get(key) for key in ("lang", "name", "version", "spacy_version")}
+    info.update(model=model, digest=mf.model_digest(Path(path)))
+    return target, info
+
+
+@dataclass
+class RunResult:
+    manifest: Optional[dict]  # the _SUCCESS manifest, None if the run did not finish
+    shards: int
+    skipped: int  # finished by an earlier run
+    annotated: int  # by this run
+    notes: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def annotate(
+    model: str,
+    inputs: Iterable[str],
+    out_dir: Path,
+    *,
+    engine: str = "local",
+    fmt: str = "jsonl",
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    batch_size: int = 256,
+    max_length: Optional[int] = None,
+    scores: bool = True,
+    workers: Optional[int] = None,
+    address: Optional[str] = None,
+    num_gpus: float = 0.0,
+    on_shard: Optional[Callable[[dict], None]] = None,
+    on_start: Optional[Callable[[int, int], None]] = None,
+    engine_fn: Optional[Callable[..., Iterator[dict]]] = None,
+) -> RunResult:
+    """Annotate every record of `inputs` into shards in `out_dir`, skipping
+    the shards an earlier run of the same plan finished.
+
+    on_start (Callable[[int, int], None]): called with (lines in all
+        shards, lines already finished) before the engine starts.
+    on_shard (Callable[[dict], None]): called with each finished shard's
+        entry once it is recorded (progress, printing its rejections).
+    engine_fn: replaces the engine's function (tests: a worker that dies).
+    RETURNS (RunResult): the manifest and what this run did.
+    RAISES (AnnotationError): bad inputs or settings, another plan in
+        out_dir, or an engine that failed (finished shards stay recorded).
+    """
+    start = time.perf_counter()
+    if fmt not in FORMATS:
+        raise AnnotationError(Errors.E008.format(fmt=fmt, allowed=", ".join(FORMATS)))
+    if shard_size < 1:
+        raise AnnotationError(Errors.E029.format(what="--shard-size", value=shard_size))
+    if engine == "local" and workers not in (None, 1):
+        raise AnnotationError(Errors.E030.format(workers=workers))
+    run_engine = engine_fn or get_engine(engine)
+    files = resolve_inputs(inputs)
+    out_dir = Path(out_dir)
+    for file_ in files:
+        if is_inside(file_.path, out_dir):
+            raise AnnotationError(Errors.E031.format(path=file_.name, out_dir=out_dir))
+    target, info = model_info(model)
+    shards = list(plan_shards(files, shard_size))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = mf.lock_output_dir(out_dir)
+    try:
+        plan = mf.make_plan(info, files, shard_size, fmt, len(shards))
+        mf.check_or_write_plan(out_dir, plan)
+        progress = mf.Progress(out_dir)
+        done, notes = progress.finished(out_dir, shards)
+        if notes:
+            (out_dir / mf.SUCCESS).unlink(missing_ok=True)  # no longer true
+        pending = [s for s in shards if s.name not in done]
+        if on_start is not None:
+            on_start(sum(s.n_lines for s in shards), sum(s.n_lines for s in shards if s.name in done))
+        settings = WorkerSettings(target, os.path.realpath(out_dir), fmt, batch_size, max_length, scores)
+        wanted = {s.name for s in pending}
+        for entry in run_engine(pending, settings, workers=workers, address=address, num_gpus=num_gpus):
+            if entry["shard"] not in wanted:  # an engine must not invent shards
+                raise AnnotationError(Errors.E032.format(shard=entry["shard"]))
+            if entry["shard"] in done:  # a retried task reported twice: listed once
+                continue
+            progress.record(entry)
+            done[entry["shard"]] = entry
+            if on_shard is not None:
+                on_shard(entry)
+        missing = [s.name for s in shards if s.name not in done]
+        result = RunResult(None, len(shards), len(shards) - len(pending), len(pending), notes)
+        if missing:
+            raise AnnotationError(Errors.E033.format(n=len(missing), first=missing[0]))
+        result.manifest = mf.manifest(plan, shards, done)
+        mf.write_json_atomic(out_dir / mf.SUCCESS, result.manifest)
+        mf.remove_partials(out_dir)
+    finally:
+        lock.close()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def read_output(out_dir: Path) -> List[dict]:
+    """Every record of a finished run, in input order, as
+    {"id", "entities"} dicts (Parquet ids stay strings)."""
+    import json
+
+    manifest = json.loads((Path(out_dir) / mf.SUCCESS).read_text(encoding="utf-8"))
+    rows: List[dict] = []
+    for shard in manifest["shards"]:
+        path = Path(out_dir) / shard["file"]
+        if manifest["format"] == "parquet":
+            import pyarrow.parquet as pq
+
+            rows.extend(pq.read_table(path).to_pylist())
+        else:
+            with open(path, encoding="utf-8") as handle:
+                rows.extend(json.loads(line) for line in handle)
+    return rows
+

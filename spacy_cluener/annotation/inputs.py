@@ -1,0 +1,225 @@
+"""Input files -> deterministic shards -> records.
+
+A shard is K consecutive lines of a JSON-lines file (a byte range, found by
+one scan of the file) or K consecutive rows of a Parquet file (a row range,
+from its metadata). Its name is a pure function of the input list and K, so
+whoever computes a shard, and however often, writes the same file.
+
+Records are read as `predict` reads them (`parse_record`: the same accepted
+and rejected lines); a bad record is reported as `FILE:LINE: reason` through
+a callback and the rest of the shard goes on. A record without an `id` gets
+`FILE:LINE` (its 1-based line, or row in Parquet), stable across runs.
+"""
+import glob
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, List, Tuple
+
+from ..converters import RecordError, parse_record
+from ..converters.report import check_length
+from ..errors import Errors
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# rows per Parquet read batch (memory per worker is bounded by it, not by the file)
+PARQUET_READ_ROWS = 4096
+
+Reject = Callable[[int, str], None]
+
+
+class AnnotationError(ValueError):
+    """A problem that stops `annotate` before or between shards; str() is one line."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # absolute: what the workers open
+    name: str  # as given (after glob expansion): in generated ids and messages
+    kind: str  # "jsonl" or "parquet"
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Shard:
+    name: str  # output file name without suffix: part-FFFFF-SSSSSS
+    path: str
+    display: str
+    kind: str
+    size: int  # the input file's size when the run was planned
+    start: int  # JSON lines: byte offset; Parquet: row index (0-based)
+    end: int  # exclusive
+    first: int  # line (row) number of the first line (row) of the range, from 1
+    n_lines: int  # lines (rows) in the range, blank lines included
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Shard":
+        return cls(**data)
+
+
+def resolve_inputs(patterns: Iterable[str]) -> List[InputFile]:
+    """Files and globs (`**` recursive), in the order given, globs sorted;
+    a file named twice is read once.
+
+    RAISES (AnnotationError): a pattern that matches no file, a missing path
+        or a directory.
+    """
+    files: List[InputFile] = []
+    seen = set()
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            names = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not names:
+                raise AnnotationError(Errors.E021.format(pattern=pattern))
+        elif os.path.isdir(pattern):
+            raise AnnotationError(Errors.E022.format(path=pattern, problem="is a directory"))
+        elif not os.path.isfile(pattern):
+            raise AnnotationError(Errors.E022.format(path=pattern, problem="does not exist"))
+        else:
+            names = [pattern]
+        for name in names:
+            real = os.path.realpath(name)
+            if real in seen:
+                continue
+            seen.add(real)
+            stat = os.stat(real)
+            kind = "parquet" if name.lower().endswith(PARQUET_SUFFIXES) else "jsonl"
+            files.append(InputFile(real, name, kind, stat.st_size, stat.st_mtime_ns))
+    return files
+
+
+def plan_shards(files: List[InputFile], shard_size: int) -> Iterator[Shard]:
+    """The shards of `files`, K = shard_size lines (rows) each, in input order."""
+    for index, file_ in enumerate(files):
+        ranges = _parquet_ranges(file_, shard_size) if file_.kind == "parquet" else _jsonl_ranges(file_, shard_size)
+        for k, (start, end, first, n_lines) in enumerate(ranges):
+            yield Shard(f"part-{index:05d}-{k:06d}", file_.path, file_.name, file_.kind, file_.size,
+                        start, end, first, n_lines)
+
+
+def _jsonl_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, int, int, int]]:
+    """(byte start, byte end, first line, lines) every `shard_size` lines.
+    Lines end at b"\\n" (JSON lines; a CR before it is whitespace to JSON)."""
+    start = offset = count = 0
+    first = 1
+    with open(file_.path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            offset += len(raw)
+            count += 1
+            if count == shard_size:
+                yield start, offset, first, count
+                start, first, count = offset, line_no + 1, 0
+    if count:
+        yield start, offset, first, count
+
+
+def _parquet_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, int, int, int]]:
+    pq = _pyarrow_parquet()
+    try:
+        parquet = pq.ParquetFile(file_.path)
+    except Exception as err:  # pyarrow raises ArrowInvalid/OSError for a file that is not Parquet
+        raise AnnotationError(Errors.E022.format(path=file_.name, problem=f"cannot be read as Parquet ({err})")) from None
+    if "text" not in parquet.schema_arrow.names:
+        raise AnnotationError(
+            Errors.E022.format(path=file_.name, problem=f"has no 'text' column (columns: {parquet.schema_arrow.names})")
+        )
+    rows = parquet.metadata.num_rows
+    for start in range(0, rows, shard_size):
+        end = min(start + shard_size, rows)
+        yield start, end, start + 1, end - start
+
+
+def read_shard(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+    """(text, id) of each valid record of the shard, in order; each bad one
+    calls reject(line, reason). Blank lines are not records.
+
+    RAISES (AnnotationError): the input file changed size since the run was planned.
+    """
+    if os.path.getsize(shard.path) != shard.size:
+        raise AnnotationError(Errors.E023.format(path=shard.display, size=shard.size))
+    if shard.kind == "parquet":
+        return _read_parquet(shard, reject, max_length)
+    return _read_jsonl(shard, reject, max_length)
+
+
+def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+    with open(shard.path, "rb") as handle:
+        handle.seek(shard.start)
+        for line_no in range(shard.first, shard.first + shard.n_lines):
+            # surrogateescape: bytes that are not UTF-8 reject their record, not the
+            # file (check_unicode in parse_record); a BOM may start any line (`cat a b`)
+            line = handle.readline().decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+            if not line.strip():
+                continue
+            try:
+                record = parse_record(line, max_length)
+            except RecordError as err:
+                reject(line_no, str(err))
+                continue
+            yield record["text"], _record_id(record.get("id"), shard.display, line_no)
+
+
+def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+    pq = _pyarrow_parquet()
+    parquet = pq.ParquetFile(shard.path)
+    columns = ["text"] + (["id"] if "id" in parquet.schema_arrow.names else [])
+    groups, row, position = [], 0, 0  # the row groups that overlap [start, end), and the first row of the first
+    for i in range(parquet.metadata.num_row_groups):
+        n = parquet.metadata.row_group(i).num_rows
+        if row + n > shard.start and row < shard.end:
+            if not groups:
+                position = row
+            groups.append(i)
+        row += n
+    for batch in parquet.iter_batches(batch_size=PARQUET_READ_ROWS, row_groups=groups, columns=columns):
+        if position + batch.num_rows <= shard.start:
+            position += batch.num_rows
+            continue
+        texts = batch.column("text").to_pylist()
+        ids = batch.column("id").to_pylist() if "id" in columns else [None] * len(texts)
+        for text, record_id in zip(texts, ids):
+            if shard.start <= position < shard.end:
+                line_no = position + 1
+                try:
+                    if not isinstance(text, str):
+                        raise RecordError("missing 'text' (or it is not a string)")
+                    check_length(text, max_length, "'text'")
+                except RecordError as err:
+                    reject(line_no, str(err))
+                else:
+                    yield text, _record_id(record_id, shard.display, line_no)
+            position += 1
+        if position >= shard.end:
+            return
+
+
+def _record_id(value: Any, display: str, line_no: int) -> Any:
+    """The record's own id, else FILE:LINE. Values strict JSON cannot hold
+    (a Parquet timestamp or bytes, NaN) are kept as their str()."""
+    if value is None:
+        return f"{display}:{line_no}"
+    if isinstance(value, (str, int)):
+        return value
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+def _pyarrow_parquet():
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise AnnotationError(Errors.E024) from None
+    return pq
+
+
+def is_inside(path: str, directory: Path) -> bool:
+    """Whether `path` lies in `directory` (after resolving links)."""
+    real_dir = os.path.realpath(directory)
+    return os.path.commonpath([os.path.realpath(path), real_dir]) == real_dir

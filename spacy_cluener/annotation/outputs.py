@@ -1,0 +1,106 @@
+"""Annotated records -> shard files, written atomically.
+
+One record per line (JSON lines) or per row (Parquet):
+`{"id": ..., "entities": [{"start", "end", "label", "text", "score"}]}`,
+character offsets with `end` exclusive (`text[start:end] == entity text`,
+as spaCy's `start_char`/`end_char`), `score` the entity's CRF marginal
+(`doc.spans[key].attrs["scores"]`, see crf_ner) or null without scores. In
+Parquet, `id` is a string (a non-string id is written as its JSON).
+
+A shard is written to a hidden temporary file in the output directory
+(`.NAME.TOKEN.partial`; readers such as pyarrow and Spark skip names that
+start with "." or "_") and renamed into place: a shard file is complete or
+absent, and a retried shard replaces it with the same bytes.
+"""
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from spacy.tokens import Doc
+
+from ..evaluation.submission import json_line
+
+SUFFIXES = {"jsonl": ".jsonl", "parquet": ".parquet"}
+PARTIAL = ".partial"
+
+
+def doc_entities(doc: Doc, scores_key: Optional[str]) -> List[Dict[str, Any]]:
+    """doc.ents as dicts, each with its score from doc.spans[scores_key]."""
+    by_span = {}
+    if scores_key is not None and scores_key in doc.spans:
+        group = doc.spans[scores_key]
+        raw = group.attrs.get("scores")
+        if raw is not None:
+            by_span = {(s.start, s.end, s.label): float(v) for s, v in zip(group, raw)}
+    return [
+        {
+            "start": ent.start_char,
+            "end": ent.end_char,
+            "label": ent.label_,
+            "text": ent.text,
+            "score": by_span.get((ent.start, ent.end, ent.label)),
+        }
+        for ent in doc.ents
+    ]
+
+
+class ShardWriter:
+    """Collects a shard's records and writes them in one atomic step:
+    `commit()` writes the temporary file, fsyncs it and renames it to
+    OUT_DIR/NAME.SUFFIX; `discard()` (or an error) leaves no file behind."""
+
+    def __init__(self, out_dir: Path, name: str, fmt: str):
+        self.path = Path(out_dir) / (name + SUFFIXES[fmt])
+        self.tmp_path = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}{PARTIAL}")
+        self.fmt = fmt
+        self.rows: List[Dict[str, Any]] = []
+
+    def add(self, record_id: Any, entities: List[Dict[str, Any]]) -> None:
+        self.rows.append({"id": record_id, "entities": entities})
+
+    def commit(self) -> int:
+        """RETURNS (int): the size of the shard file in bytes."""
+        try:
+            if self.fmt == "parquet":
+                self._write_parquet()
+            else:
+                with open(self.tmp_path, "w", encoding="utf-8") as out:
+                    for row in self.rows:
+                        out.write(json_line(row))
+                    out.flush()
+                    os.fsync(out.fileno())
+            os.replace(self.tmp_path, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        return self.path.stat().st_size
+
+    def discard(self) -> None:
+        self.tmp_path.unlink(missing_ok=True)
+
+    def _write_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist(
+            [{"id": _id_string(r["id"]), "entities": r["entities"]} for r in self.rows], schema=parquet_schema()
+        )
+        pq.write_table(table, self.tmp_path)
+        with open(self.tmp_path, "rb+") as handle:
+            os.fsync(handle.fileno())
+
+
+def parquet_schema():
+    import pyarrow as pa
+
+    entity = pa.struct(
+        [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string()),
+         ("score", pa.float64())]
+    )
+    return pa.schema([("id", pa.string()), ("entities", pa.list_(entity))])
+
+
+def _id_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

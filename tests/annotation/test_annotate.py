@@ -1,0 +1,91 @@
+"""`annotate` on the local engine: equal to nlp.pipe, resumable, exactly
+once when the driver is killed (SIGKILL) and rerun."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spacy_cluener.annotation import AnnotationError, annotate
+from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
+from spacy_cluener.cli import app
+
+from ..util import write_jsonl
+from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
+
+KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
+
+
+def test_local_engine_equals_nlp_pipe(crf_model, cluener_file, cluener_reference, tmp_path):
+    """(The Ray tests check all 2,000 records; here the first 700.)"""
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 700)
+    out = tmp_path / "out"
+    result = annotate(str(crf_model), [str(inp)], out, shard_size=300)
+    manifest = assert_exactly_once(out, expected)
+    assert result.annotated == result.shards == 3 and result.skipped == 0
+    assert manifest["model"]["lang"] == "zh" and manifest["model"]["version"] == "0.0.0"
+    assert manifest["rejected"] == 0 and [s["records"] for s in manifest["shards"]] == [300, 300, 100]
+    assert manifest["entities"] == sum(len(r["entities"]) for r in expected) > 0
+    assert all(0.0 <= e["score"] <= 1.0 for r in expected for e in r["entities"])
+    # a rerun finds everything done and rewrites nothing
+    before = shard_stats(out)
+    again = annotate(str(crf_model), [str(inp)], out, shard_size=300)
+    assert again.annotated == 0 and again.skipped == 3 and shard_stats(out) == before
+
+
+def test_rerun_with_other_settings_is_refused(crf_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", [{"id": 1, "text": "张三在上海工作"}])
+    out = tmp_path / "out"
+    annotate(str(crf_model), [str(inp)], out, shard_size=10)
+    with pytest.raises(AnnotationError, match="shard_size 10 then, 20 now"):
+        annotate(str(crf_model), [str(inp)], out, shard_size=20)
+
+
+def test_a_missing_finished_shard_is_annotated_again(crf_model, tmp_path):
+    records = [{"id": i, "text": t} for i, t in enumerate(["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门"] * 4)]
+    inp = write_jsonl(tmp_path / "in.json", records)
+    out = tmp_path / "out"
+    annotate(str(crf_model), [str(inp)], out, shard_size=5)
+    expected = pipe_reference(crf_model, [r["text"] for r in records], [r["id"] for r in records])
+    (out / "part-00000-000001.jsonl").unlink()
+    kept = shard_stats(out)
+    result = annotate(str(crf_model), [str(inp)], out, shard_size=5)
+    assert result.annotated == 1 and "part-00000-000001.jsonl" in result.notes[0]
+    assert {k: v for k, v in shard_stats(out).items() if k in kept} == kept
+    assert_exactly_once(out, expected)
+
+
+def test_killed_driver_rerun_finishes_without_rewriting(crf_model, cluener_file, cluener_reference, tmp_path):
+    """SIGKILL the driver at its 3rd shard (written, not yet recorded), rerun
+    the same command: the missing shards are written, the 2 recorded ones
+    are not touched, every id is there once."""
+    inp, expected = prefix_file(cluener_file, cluener_reference, tmp_path / "in.json", 400)
+    out = tmp_path / "out"
+    args = ["annotate", str(crf_model), str(inp), str(out), "--shard-size", "50"]
+    killed = subprocess.run([sys.executable, str(KILL_DRIVER), "3", *args], capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -9, killed.stderr
+    recorded = [json.loads(line)["file"] for line in (out / PROGRESS).read_text(encoding="utf-8").splitlines()]
+    assert len(recorded) == 2 and not (out / SUCCESS).exists()
+    assert (out / "part-00000-000002.jsonl").exists()  # written by the worker, not recorded
+    before = shard_stats(out)
+    rerun = CliRunner().invoke(app, args)  # in this process: no second start-up to pay
+    assert rerun.exit_code == 0, rerun.output
+    assert "(6 annotated now, 2 finished before)" in rerun.output
+    after = shard_stats(out)
+    assert all(after[name] == before[name] for name in recorded)
+    assert after["part-00000-000002.jsonl"] != before["part-00000-000002.jsonl"]  # not recorded: written again
+    assert_exactly_once(out, expected)
+
+
+def test_local_engine_takes_no_workers(crf_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", [{"text": "张三"}])
+    with pytest.raises(AnnotationError, match=r"\[E030\]"):
+        annotate(str(crf_model), [str(inp)], tmp_path / "out", workers=2)
+
+
+def test_input_inside_the_output_directory_is_refused(crf_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", [{"text": "张三"}])
+    with pytest.raises(AnnotationError, match=r"\[E031\]"):
+        annotate(str(crf_model), [str(inp)], tmp_path)
