@@ -37,6 +37,7 @@ setup(
             "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
             "spacy_cluener.BiLSTMOnTok2Vec.v1 = spacy_cluener.layers.bilstm:build_bilstm_on_tok2vec",
             "spacy_cluener.CharNgramEmbed.v1 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed",
+            "spacy_cluener.ChunkedTok2Vec.v1 = spacy_cluener.layers.chunked_tok2vec:build_chunked_tok2vec",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",

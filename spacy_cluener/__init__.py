@@ -7,7 +7,7 @@ it, so `spacy.load` and `spacy train` need no `--code`.
 """
 from . import layers, training  # noqa: F401  (register architectures, optimizer, callbacks)
 from .components import CRFEntityRecognizer, make_crf_ner
-from .layers import build_bilstm_on_tok2vec, build_char_ngram_embed, build_crf_tagger
+from .layers import build_bilstm_on_tok2vec, build_char_ngram_embed, build_chunked_tok2vec, build_crf_tagger
 from .scoring import make_entity_scorer, score_entities
 
 __version__ = "0.1.0"
@@ -16,6 +16,7 @@ __all__ = [
     "make_crf_ner",
     "build_bilstm_on_tok2vec",
     "build_char_ngram_embed",
+    "build_chunked_tok2vec",
     "build_crf_tagger",
     "make_entity_scorer",
     "score_entities",

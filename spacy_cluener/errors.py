@@ -47,3 +47,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "(0.0 keeps every Viterbi entity in doc.ents).")
     E020 = ("crf_ner: threshold {threshold} needs the entity scores; set scores = true "
             "(or threshold = 0.0).")
+    E021 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
+            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
+            "chunk_size - 2 x overlap tokens.")
+    E022 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
+            "Call the model with is_train=True to train it.")

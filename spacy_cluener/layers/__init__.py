@@ -1,6 +1,8 @@
 from .bilstm import build_bilstm_on_tok2vec
 from .char_ngram_embed import build_char_ngram_embed
+from .chunked_tok2vec import build_chunked_tok2vec, with_chunks
 from .crf_tagger import build_crf_tagger
 from .pytorch_crf import EmissionCRF, length_mask, viterbi_decode
 
-__all__ = ["build_bilstm_on_tok2vec", "build_char_ngram_embed", "build_crf_tagger", "EmissionCRF", "length_mask", "viterbi_decode"]
+__all__ = ["build_bilstm_on_tok2vec", "build_char_ngram_embed", "build_chunked_tok2vec", "with_chunks",
+           "build_crf_tagger", "EmissionCRF", "length_mask", "viterbi_decode"]
