@@ -1,5 +1,5 @@
 """Errors and warnings with codes, in the style of `spacy.errors`."""
-from spacy.errors import ErrorsWithCodes
+from spacy.errors import ErrorsWithCodes, filter_warning
 
 
 class Warnings(metaclass=ErrorsWithCodes):
@@ -7,6 +7,16 @@ class Warnings(metaclass=ErrorsWithCodes):
             "misaligned tokens); the CRF needs a tag for every token, so they are left "
             "out of the loss.")
     W002 = "The report's micro F {ours} differs from spaCy's ents_f {spacy} on the same examples."
+    W003 = ("The {n} example(s) being scored have no gold entities at all, so every entity "
+            "score is 0 or missing and says nothing about the model. An evaluation or dev "
+            "corpus needs annotated entities: check [paths.dev] (an unlabelled file such as "
+            "CLUENER test.json converts to docs without entities).")
+
+
+def setup_default_warnings() -> None:
+    """As spaCy's own: W003 comes from the scorer, which training calls at
+    every evaluation, so it is shown once per process."""
+    filter_warning("once", error_msg="[W003]")
 
 
 class Errors(metaclass=ErrorsWithCodes):
