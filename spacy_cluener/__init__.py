@@ -7,8 +7,11 @@ it, so `spacy.load` and `spacy train` need no `--code`.
 """
 from . import layers, training  # noqa: F401  (register architectures, optimizer, callbacks)
 from .components import CRFEntityRecognizer, make_crf_ner
-from .layers import build_bilstm_on_tok2vec, build_char_ngram_embed, build_crf_tagger
+from .errors import setup_default_warnings
+from .layers import build_bilstm_on_tok2vec, build_char_ngram_embed, build_chunked_tok2vec, build_crf_tagger
 from .scoring import make_entity_scorer, score_entities
+
+setup_default_warnings()  # as spaCy's: some warnings are shown once per process
 
 __version__ = "0.1.0"
 __all__ = [
@@ -16,6 +19,7 @@ __all__ = [
     "make_crf_ner",
     "build_bilstm_on_tok2vec",
     "build_char_ngram_embed",
+    "build_chunked_tok2vec",
     "build_crf_tagger",
     "make_entity_scorer",
     "score_entities",

@@ -1,5 +1,5 @@
 """Errors and warnings with codes, in the style of `spacy.errors`."""
-from spacy.errors import ErrorsWithCodes
+from spacy.errors import ErrorsWithCodes, filter_warning
 
 
 class Warnings(metaclass=ErrorsWithCodes):
@@ -7,6 +7,16 @@ class Warnings(metaclass=ErrorsWithCodes):
             "misaligned tokens); the CRF needs a tag for every token, so they are left "
             "out of the loss.")
     W002 = "The report's micro F {ours} differs from spaCy's ents_f {spacy} on the same examples."
+    W003 = ("The {n} example(s) being scored have no gold entities at all, so every entity "
+            "score is 0 or missing and says nothing about the model. An evaluation or dev "
+            "corpus needs annotated entities: check [paths.dev] (an unlabelled file such as "
+            "CLUENER test.json converts to docs without entities).")
+
+
+def setup_default_warnings() -> None:
+    """As spaCy's own: W003 comes from the scorer, which training calls at
+    every evaluation, so it is shown once per process."""
+    filter_warning("once", error_msg="[W003]")
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -78,3 +88,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "jieba's format): {text!r}")
     E042 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
     E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
+    E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
+            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
+            "chunk_size - 2 x overlap tokens.")
+    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
+            "Call the model with is_train=True to train it.")

@@ -1,5 +1,6 @@
 from .bilstm import build_bilstm_on_tok2vec
 from .char_ngram_embed import build_char_ngram_embed, build_char_ngram_embed_v2
+from .chunked_tok2vec import build_chunked_tok2vec, with_chunks
 from .crf_tagger import build_crf_tagger
 from .pytorch_crf import EmissionCRF, length_mask, viterbi_decode
 from .soft_lexicon import build_soft_lexicon
@@ -8,5 +9,11 @@ __all__ = [
     "build_bilstm_on_tok2vec",
     "build_char_ngram_embed",
     "build_char_ngram_embed_v2",
+    "build_chunked_tok2vec",
+    "with_chunks",
     "build_soft_lexicon",
-    "build_crf_tagger", "EmissionCRF", "length_mask", "viterbi_decode"]
+    "build_crf_tagger",
+    "EmissionCRF",
+    "length_mask",
+    "viterbi_decode",
+]

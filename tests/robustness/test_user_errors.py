@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 import spacy
@@ -123,6 +124,24 @@ def test_training_on_a_corpus_without_entities(tmp_path):
         train(CNN_CONFIG, tmp_path / "out", overrides=overrides)
     assert str(err.value).startswith("[E004] The crf_ner component has no labels.")
     assert "[initialize.components.crf_ner.labels]" in str(err.value)
+
+
+def test_dev_corpus_without_entities_is_warned_about(tmp_path):
+    # Issue 12: this trained to 0.00 dev scores without a word.
+    train_corpus = write_docbin(tmp_path / "train.spacy", [("张三在上海工作", [(0, 2, "name"), (3, 5, "address")])])
+    dev = write_docbin(tmp_path / "dev.spacy", [("今天天气不错", []), ("没有实体", [])])
+    overrides = {"paths.train": str(train_corpus), "paths.dev": str(dev), **SMALL_CNN, "training.max_steps": 2}
+    with pytest.warns(UserWarning, match=r"\[W003\] The 2 example\(s\) being scored have no gold entities"):
+        train(CNN_CONFIG, tmp_path / "out", overrides=overrides)
+
+
+def test_dev_corpus_with_entities_is_not_warned_about(cnn_nlp):
+    examples = [Example.from_dict(cnn_nlp.make_doc("今天天气不错"), {"entities": []}),
+                Example.from_dict(cnn_nlp.make_doc("张三在上海"), {"entities": [(0, 2, "name")]})]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cnn_nlp.evaluate(examples)
+    assert not [w for w in caught if "[W003]" in str(w.message)]
 
 
 # --- labels the model never saw ------------------------------------------

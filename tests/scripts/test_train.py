@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import pytest
+import spacy
+from spacy.tokens import DocBin
 
 from ..conftest import REPO, cluener_slice
 
@@ -61,3 +63,19 @@ def test_log_is_kept_under_a_chain_logger(tmp_path, corpus):
     proc = train(tmp_path, corpus, "--training.max_steps", "10", "--training.logger", json.dumps(chain))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert log_steps(tmp_path) == [0, 5, 10]
+
+
+def test_dev_without_entities_is_warned_about_once(tmp_path, corpus):
+    # Three evaluations (steps 0, 5, 10), one warning (W003, issue 12).
+    train_path, dev_path = corpus
+    nlp = spacy.blank("zh")
+    docs = list(DocBin().from_disk(dev_path).get_docs(nlp.vocab))
+    for doc in docs:
+        doc.ents = []
+    DocBin(docs=docs).to_disk(tmp_path / "dev-no-ents.spacy")
+    proc = train(tmp_path / "out", (train_path, tmp_path / "dev-no-ents.spacy"), "--training.max_steps", "10")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert log_steps(tmp_path / "out") == [0, 5, 10]
+    assert output.count("[W003]") == 1, output
+    assert f"The {len(docs)} example(s) being scored have no gold entities" in output
