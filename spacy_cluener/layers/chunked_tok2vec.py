@@ -11,6 +11,11 @@ side; the CNN: window_size x depth), so running windows of at most
 each window's centre, gives the vectors of the whole doc (equal to float32
 rounding; tested) with memory bounded by the window.
 
+A window is `doc[start:end].as_doc()`: it has the tokens with their
+attributes (ORTH, SHAPE, NORM, ...) and text, but no `._` extension values
+or other `doc.user_data`, so the embed layer must compute its features from
+the tokens (as `CharNgramEmbed` and a lexicon matched on the text do).
+
 In training (`is_train=True`), and for docs of at most `chunk_size` tokens,
 the model is exactly the one it wraps. `with_chunks` returns the wrapped
 model's own layer tree with another forward at its root (same nodes, refs,
