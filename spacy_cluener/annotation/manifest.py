@@ -98,12 +98,13 @@ def plan_differences(stored: dict, plan: dict) -> List[str]:
     for key in ("lang", "name", "version", "digest"):
         if old_model.get(key) != new_model.get(key):
             diffs.append(f"model {key} {old_model.get(key)!r} then, {new_model.get(key)!r} now")
-    old_inputs = [(i.get("path"), i.get("size"), i.get("mtime_ns")) for i in stored.get("inputs", [])]
-    new_inputs = [(i["path"], i["size"], i["mtime_ns"]) for i in plan["inputs"]]
+    # the name as given is part of the plan: it is in the FILE:LINE ids of records without one
+    old_inputs = [(i.get("name"), i.get("size"), i.get("mtime_ns")) for i in stored.get("inputs", [])]
+    new_inputs = [(i["name"], i["size"], i["mtime_ns"]) for i in plan["inputs"]]
     if old_inputs != new_inputs:
         old_paths, new_paths = [i[0] for i in old_inputs], [i[0] for i in new_inputs]
         if old_paths != new_paths:
-            diffs.append(f"inputs {old_paths} then, {new_paths} now")
+            diffs.append(f"inputs {old_paths} then, {new_paths} now (name them as in the first run)")
         else:
             changed = [o[0] for o, n in zip(old_inputs, new_inputs) if o != n]
             diffs.append(f"input files changed since (size or modification time): {changed}")

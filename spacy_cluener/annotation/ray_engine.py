@@ -23,6 +23,7 @@ for `--engine ray` then stops with one line (E034).
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Dict, Iterator, List, Optional
 
@@ -95,19 +96,19 @@ def run_ray(
             started = True
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        _quiet_ray_data()
         items = [{"shard": json.dumps(s.to_dict())} for s in shards]
-        dataset = ray.data.from_items(items, override_num_blocks=len(items))
-        annotated = dataset.map_batches(
-            worker_class,
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=min(workers, len(shards))),
-            fn_constructor_kwargs={"settings": asdict(settings), "num_gpus": num_gpus},
-            num_cpus=1,
-            num_gpus=num_gpus or None,
-        )
-        for row in annotated.iter_rows():
-            yield json.loads(row["summary"])
+        with _quiet_ray_data():
+            dataset = ray.data.from_items(items, override_num_blocks=len(items))
+            annotated = dataset.map_batches(
+                worker_class,
+                batch_size=1,
+                compute=ray.data.ActorPoolStrategy(size=min(workers, len(shards))),
+                fn_constructor_kwargs={"settings": asdict(settings), "num_gpus": num_gpus},
+                num_cpus=1,
+                num_gpus=num_gpus or None,
+            )
+            for row in annotated.iter_rows():
+                yield json.loads(row["summary"])
     except Exception as err:  # a worker's exception, a cluster that went away: one line for the CLI
         raise AnnotationError(Errors.E035.format(error=_first_line(err))) from err
     finally:
@@ -115,14 +116,25 @@ def run_ray(
             ray.shutdown()
 
 
-def _quiet_ray_data() -> None:
+@contextmanager
+def _quiet_ray_data() -> Iterator[None]:
     """The driver draws its own bar: no Ray Data bars, no execution plan
-    printed at the start of each run, no warning that the bars are off."""
+    printed at the start of the run, no warning that the bars are off; the
+    settings are put back afterwards (they are global to the process)."""
     context = ray.data.DataContext.get_current()
-    for name in ("enable_progress_bars", "print_on_execution_start"):
-        if hasattr(context, name):  # print_on_execution_start: newer Ray versions only
-            setattr(context, name, False)
-    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
+    names = [n for n in ("enable_progress_bars", "print_on_execution_start") if hasattr(context, n)]
+    saved = {n: getattr(context, n) for n in names}  # print_on_execution_start: newer Ray only
+    progress_logger = logging.getLogger("ray.data._internal.progress")
+    level = progress_logger.level
+    for name in names:
+        setattr(context, name, False)
+    progress_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(context, name, value)
+        progress_logger.setLevel(level)
 
 
 def _first_line(err: Exception) -> str:

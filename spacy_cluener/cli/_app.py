@@ -8,7 +8,7 @@ from spacy.language import Language
 
 app = typer.Typer(
     name="spacy_cluener",
-    help="Chinese NER for spaCy: convert corpora, debug, report, predict.",
+    help="Chinese NER for spaCy: convert corpora, debug, report, predict, annotate.",
     no_args_is_help=True,
     add_completion=False,
 )

@@ -56,6 +56,9 @@ def test_a_rerun_with_another_plan_is_refused(tmp_path):
         with pytest.raises(AnnotationError, match=r"\[E026\]") as err:
             check_or_write_plan(out, plan)
         assert what in str(err.value)
+    respelled = resolve_inputs([f"{tmp_path}/./in.json"])  # the same file, another name in the ids
+    with pytest.raises(AnnotationError, match="name them as in the first run"):
+        check_or_write_plan(out, make_plan(MODEL, respelled, 10, "jsonl", 1))
     write_jsonl(tmp_path / "in.json", [{"text": "甲乙"}])
     changed = resolve_inputs([str(tmp_path / "in.json")])
     with pytest.raises(AnnotationError, match="input files changed since"):
