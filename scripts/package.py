@@ -51,6 +51,23 @@ BERT = {
     "license": "Apache-2.0",
     "author": "Yiming Cui et al. (HFL)",
 }
+JIEBA = {
+    "name": "jieba dict.txt (lexicon features: saved in the pipeline)",
+    "url": "https://github.com/fxsjy/jieba",
+    "license": "MIT",
+    "author": "Sun Junyi",
+}
+
+
+def uses_jieba(config) -> bool:
+    """Whether a SoftLexicon block reads jieba's dictionary (then it is in the weights)."""
+    def walk(block):
+        if isinstance(block, dict):
+            if block.get("@architectures", "").startswith("spacy_cluener.SoftLexicon") and block.get("dictionary") == "jieba":
+                return True
+            return any(walk(v) for v in block.values())
+        return False
+    return walk(config["components"])
 
 
 def pip_wheel(src: Path, dist: Path) -> None:
@@ -107,7 +124,7 @@ def main(
         email="",
         url=URL,
         license="MIT",
-        sources=[DATASETS[trained_on]] + ([BERT] if has_transformer else []),
+        sources=[DATASETS[trained_on]] + ([BERT] if has_transformer else []) + ([JIEBA] if uses_jieba(config) else []),
         # spacy package keeps these and adds the other libraries the config
         # names (spacy-transformers), leaving out those already listed here
         requirements=[f"{LIBRARY}=={lib_version}"],
