@@ -46,3 +46,18 @@ def write_jsonl(path: Path, records: Iterable[Union[str, dict]]) -> Path:
 
 def read_jsonl(path: Path) -> List[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def spy_embed(model):
+    """Record the doc lengths of every call to a tok2vec model's embed layer;
+    returns (calls, restore)."""
+    embed = model.get_ref("embed")
+    calls = []
+    forward = embed._func
+
+    def recording(layer, docs, is_train):
+        calls.append([len(doc) for doc in docs])
+        return forward(layer, docs, is_train)
+
+    embed._func = recording
+    return calls, lambda: setattr(embed, "_func", forward)

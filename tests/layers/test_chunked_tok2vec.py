@@ -15,6 +15,8 @@ from thinc.api import fix_random_seed
 
 from spacy_cluener.layers.chunked_tok2vec import windows, with_chunks
 
+from ..util import spy_embed
+
 EMBED = {"@architectures": "spacy_cluener.CharNgramEmbed.v1", "width": 32, "embed_width": 16,
          "char_rows": 1000, "bigram_rows": 1000}
 ENCODE = {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 32, "depth": 2, "window_size": 2,
@@ -49,20 +51,6 @@ def nlp():
 def tok2vec(nlp):
     """spacy.Tok2Vec.v2 of the CNN config's kind (narrow), initialized."""
     return build("spacy.Tok2Vec.v2", docs=make_docs(nlp, [20, 30]))
-
-
-def spy_embed(model):
-    """Record the doc lengths of every call to the model's embed layer."""
-    embed = model.get_ref("embed")
-    calls = []
-    forward = embed._func
-
-    def recording(layer, docs, is_train):
-        calls.append([len(doc) for doc in docs])
-        return forward(layer, docs, is_train)
-
-    embed._func = recording
-    return calls, lambda: setattr(embed, "_func", forward)
 
 
 @settings(max_examples=300, deadline=None)

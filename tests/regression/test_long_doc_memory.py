@@ -18,7 +18,7 @@ from spacy import util
 from thinc.api import fix_random_seed
 
 from ..conftest import REPO
-from ..util import TRAIN_DATA, ents, make_examples
+from ..util import TRAIN_DATA, ents, make_examples, spy_embed
 
 CNN_CONFIG = REPO / "configs" / "cnn_crf.cfg"
 SMALL = {
@@ -51,20 +51,6 @@ def trained(config, steps: int = 40) -> spacy.Language:
     return nlp
 
 
-def spy_embed(nlp):
-    """Record the doc lengths of every call to the tok2vec's embed layer."""
-    embed = nlp.get_pipe("tok2vec").model.get_ref("embed")
-    calls = []
-    forward = embed._func
-
-    def recording(layer, docs, is_train):
-        calls.append([len(doc) for doc in docs])
-        return forward(layer, docs, is_train)
-
-    embed._func = recording
-    return calls
-
-
 @pytest.fixture(scope="module")
 def config():
     return util.load_config(CNN_CONFIG, overrides=SMALL, interpolate=False)
@@ -88,7 +74,7 @@ def test_the_cnn_encoder_sees_at_most_chunk_size_tokens(config):
     chunk_size = nlp.config["components"]["tok2vec"]["model"].get("chunk_size")
     assert chunk_size is not None, "configs/cnn_crf.cfg predicts long docs in one pass"
     text = long_text(3 * chunk_size)
-    calls = spy_embed(nlp)
+    calls, _ = spy_embed(nlp.get_pipe("tok2vec").model)
     doc = nlp(text)
     assert doc.text == text and len(doc) > chunk_size
     windows = [n for call in calls for n in call]
