@@ -46,13 +46,12 @@ def build_char_ngram_embed(
     100k-row tables that, not the CNN, dominates the training time.
     """
     embed_width = embed_width or width
-    rows = [char_rows, bigram_rows, bigram_rows, shape_rows]
-    embeddings = [HashEmbed(embed_width, n, column=i, seed=11 + i, dropout=0.0) for i, n in enumerate(rows)]
+    embeddings = char_tables(embed_width, char_rows, bigram_rows, shape_rows)
     model = chain(
         Model("char_ngram_features", _features),
         list2ragged(),
         with_array(concatenate(*embeddings)),
-        with_array(Maxout(width, embed_width * len(rows), nP=3, dropout=0.0, normalize=True)),
+        with_array(Maxout(width, embed_width * len(embeddings), nP=3, dropout=0.0, normalize=True)),
         ragged2list(),
     )
     model.set_dim("nO", width)
@@ -73,15 +72,14 @@ def build_char_ngram_embed_v2(
     Maxout that mixes them.
     """
     embed_width = embed_width or width
-    rows = [char_rows, bigram_rows, bigram_rows, shape_rows]
-    embeddings = [HashEmbed(embed_width, n, column=i, seed=11 + i, dropout=0.0) for i, n in enumerate(rows)]
+    embeddings = char_tables(embed_width, char_rows, bigram_rows, shape_rows)
     chars = chain(
         Model("char_ngram_features", _features),
         list2ragged(),
         with_array(concatenate(*embeddings)),
         ragged2list(),
     )
-    n_in = embed_width * len(rows)
+    n_in = embed_width * len(embeddings)
     if lexicon is not None:
         chars = concatenate(chars, lexicon)
         n_in += lexicon.get_dim("nO")
@@ -93,6 +91,12 @@ def build_char_ngram_embed_v2(
     if lexicon is not None:
         model.set_ref("lexicon", lexicon)
     return model
+
+
+def char_tables(embed_width: int, char_rows: int, bigram_rows: int, shape_rows: int) -> List[Model]:
+    """One HashEmbed per feature column: character, left and right bigram, SHAPE."""
+    rows = [char_rows, bigram_rows, bigram_rows, shape_rows]
+    return [HashEmbed(embed_width, n, column=i, seed=11 + i, dropout=0.0) for i, n in enumerate(rows)]
 
 
 def ngram_keys(orth: numpy.ndarray) -> "tuple[numpy.ndarray, numpy.ndarray]":
