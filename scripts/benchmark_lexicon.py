@@ -4,7 +4,8 @@
 
 One process, the same CLUENER dev docs, the same batches: training passes
 (`nlp.update`) and inference passes (`nlp.pipe`) of the pipeline with the
-lexicon (the default) and without it (the `lexicon` block removed), timed
+lexicon (the default), with its word sets but no POS classes
+(`pos_classes = false`) and without it (the `lexicon` block removed), timed
 alternately as in scripts/benchmark.py (median of the repeats, wall and
 process CPU time; one torch thread). Also: reading the dictionary at
 initialize, and matching it alone (chars/s of `Lexicon.match` over the texts).
@@ -41,10 +42,12 @@ def main(
     with_lex = load_config(CNN_CONFIG)
     without = load_config(CNN_CONFIG)
     without["components"]["tok2vec"]["model"]["embed"].pop("lexicon")
+    sets_only = load_config(CNN_CONFIG)
+    sets_only["components"]["tok2vec"]["model"]["embed"]["lexicon"]["pos_classes"] = False
     start = time.perf_counter()
     lexicon_head = Head("lexicon", with_lex, doc_bin)
     init_s = time.perf_counter() - start
-    heads = [Head("no_lexicon", without, doc_bin), lexicon_head]
+    heads = [Head("no_lexicon", without, doc_bin), Head("lexicon_sets", sets_only, doc_bin), lexicon_head]
     texts = [eg.reference.text for eg in heads[0].examples]
     chars = sum(map(len, texts))
     times = time_heads(heads, texts, {**SETTINGS, "repeats": repeats})
@@ -59,9 +62,11 @@ def main(
             "inference_cpu_chars_per_s": round(chars / statistics.median(t["inference_cpu"])),
         }
     for key in ("train_cpu_chars_per_s", "inference_cpu_chars_per_s", "train_chars_per_s", "inference_chars_per_s"):
+        # ratio_*: the default (sets + POS classes); ratio_sets_*: sets alone; both over no lexicon
         result[f"ratio_{key}"] = round(result["lexicon"][key] / result["no_lexicon"][key], 3)
+        result[f"ratio_sets_{key}"] = round(result["lexicon_sets"][key] / result["no_lexicon"][key], 3)
     lexicon: Lexicon = lexicon_head.nlp.get_pipe("tok2vec").model.get_ref("embed").get_ref("lexicon").attrs["lexicon"]
-    docs = [eg.predicted for eg in heads[1].examples]
+    docs = [eg.predicted for eg in lexicon_head.examples]
     codes, ends = doc_codes(docs)
     runs = []
     for _ in range(repeats):
