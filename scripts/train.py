@@ -24,18 +24,14 @@ LOG_NAME = "training_log.jsonl"
 
 
 def with_training_log(logger: dict, log_file: Path) -> dict:
-    """The configured logger chained with a console-silent ConsoleLogger.v3
-    that writes `log_file`, so the learning curve is kept whatever logger (or
-    spacy-loggers chain: W&B, MLflow, ...) the config uses."""
+    """The configured logger chained with one that writes `log_file`, so the
+    learning curve is kept whatever logger (or spacy-loggers chain: W&B,
+    MLflow, ...) the config uses; each row is flushed when it is written, so
+    a killed run keeps the curve up to its last evaluation."""
     return {
         "@loggers": "spacy.ChainLogger.v1",
         "logger1": logger,
-        "logger2": {
-            "@loggers": "spacy.ConsoleLogger.v3",
-            "progress_bar": None,
-            "console_output": False,
-            "output_file": str(log_file),
-        },
+        "logger2": {"@loggers": "spacy_cluener.JsonlLogger.v1", "output_file": str(log_file)},
     }
 
 

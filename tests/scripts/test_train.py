@@ -1,6 +1,7 @@
 """scripts/train.py: a budget stop is a normal stop, and the training log is
 written whatever logger (chain) the config uses."""
 import json
+import signal
 import subprocess
 import sys
 
@@ -62,6 +63,34 @@ def test_log_is_kept_under_a_chain_logger(tmp_path, corpus):
     }
     proc = train(tmp_path, corpus, "--training.max_steps", "10", "--training.logger", json.dumps(chain))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert log_steps(tmp_path) == [0, 5, 10]
+
+
+KILL_AT = """
+import os, runpy, signal, sys
+import spacy
+
+@spacy.registry.callbacks("test.kill_at_step.v1")
+def kill_at_step(step: int):
+    def before_update(nlp, args):
+        if args["step"] == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return before_update
+
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_killed_run_keeps_its_log(tmp_path, corpus):
+    # spaCy's ConsoleLogger.v3 only flushed its file when training ended: a
+    # run killed at step 12 left an empty training_log.jsonl.
+    train_path, dev_path = corpus
+    kill = json.dumps({"@callbacks": "test.kill_at_step.v1", "step": 12})
+    cmd = [sys.executable, "-c", KILL_AT, str(SCRIPT), str(CONFIG), str(tmp_path), "--paths.train", str(train_path),
+           "--paths.dev", str(dev_path), *SMALL, "--training.max_steps", "100", "--training.before_update", kill]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
     assert log_steps(tmp_path) == [0, 5, 10]
 
 
