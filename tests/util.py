@@ -1,6 +1,7 @@
 """Helpers shared by the tests: one small labelled corpus, record builders
 and readers of what the commands write."""
 import json
+import math
 from pathlib import Path
 from typing import Iterable, List, Tuple, Union
 
@@ -61,3 +62,9 @@ def spy_embed(model):
 
     embed._func = recording
     return calls, lambda: setattr(embed, "_func", forward)
+
+
+def positive_finite(value) -> bool:
+    """A figure a benchmark printed: a number (not a bool), finite, above 0."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value > 0

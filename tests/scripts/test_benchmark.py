@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from ..util import positive_finite
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "benchmark.py"
 HEADS = ("crf_ner", "ner", "softmax", "crf_ner_torchcrf")
 
@@ -25,11 +27,6 @@ def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=900
     )
-
-
-def _positive_finite(value) -> bool:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and math.isfinite(value) and value > 0
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +42,7 @@ def result(data_dir, tmp_path_factory):
 def test_every_head_has_a_speed(result, section):
     assert set(result[section]) == set(HEADS)
     for head in HEADS:
-        assert _positive_finite(result[section][head]), (section, head, result[section][head])
+        assert positive_finite(result[section][head]), (section, head, result[section][head])
 
 
 def test_viterbi_share_is_a_fraction(result):
@@ -63,19 +60,19 @@ def test_confidence_cost_share_is_reported(result):
 
 
 def test_conversion_speed(result):
-    assert _positive_finite(result["convert_chars_per_s"])
+    assert positive_finite(result["convert_chars_per_s"])
     assert result["convert"]["chars"] > 0 and result["convert"]["docs"] > 0
 
 
 def test_likelihood_alone_old_and_new(result):
     for row in result["normalizer_ms"].values():
         for key in ("pytorch_crf_ms", "crf_log_likelihood_ms", "speedup"):
-            assert _positive_finite(row[key]), (key, row)
+            assert positive_finite(row[key]), (key, row)
 
 
 def test_goal_ratios_are_reported(result):
     for key in ("inference_vs_ner", "inference_cost_vs_softmax", "train_cost_vs_softmax", "train_cost_vs_softmax_torchcrf"):
-        assert _positive_finite(result["goals"][key])
+        assert positive_finite(result["goals"][key])
     assert all(isinstance(met, bool) for met in result["goals"]["met"].values())
 
 

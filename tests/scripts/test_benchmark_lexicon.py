@@ -1,20 +1,16 @@
 """scripts/benchmark_lexicon.py on a few docs: it runs, and writes every figure
 for each of its three pipelines (no timing is asserted)."""
 import json
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from ..util import positive_finite
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "benchmark_lexicon.py"
 HEADS = ("no_lexicon", "lexicon_sets", "lexicon")
 RATES = ("train_chars_per_s", "train_cpu_chars_per_s", "inference_chars_per_s", "inference_cpu_chars_per_s")
-
-
-def _positive_finite(value) -> bool:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and math.isfinite(value) and value > 0
 
 
 def test_benchmark_lexicon_writes_every_figure(data_dir, tmp_path):
@@ -29,8 +25,8 @@ def test_benchmark_lexicon_writes_every_figure(data_dir, tmp_path):
     assert result["n_docs"] == 40 and result["chars"] > 0
     for head in HEADS:
         for key in RATES:
-            assert _positive_finite(result[head][key]), (head, key, result[head][key])
+            assert positive_finite(result[head][key]), (head, key, result[head][key])
     for key in RATES:
         assert result[f"ratio_{key}"] == round(result["lexicon"][key] / result["no_lexicon"][key], 3)
         assert result[f"ratio_sets_{key}"] == round(result["lexicon_sets"][key] / result["no_lexicon"][key], 3)
-    assert _positive_finite(result["match_chars_per_s"]) and result["lexicon_words"] > 300_000
+    assert positive_finite(result["match_chars_per_s"]) and result["lexicon_words"] > 300_000

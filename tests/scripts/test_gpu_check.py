@@ -5,13 +5,14 @@ Nothing here asserts a speed: only that every key is written, that what was
 measured is a positive finite number, and that each command it runs succeeds.
 """
 import json
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from ..util import positive_finite
 
 pytest.importorskip("spacy_transformers")
 pytest.importorskip("transformers")
@@ -20,11 +21,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "gpu_check.py"
 KEYS = ("dry_run", "device", "versions", "sizes", "notes", "errors", "train", "train_chars_per_s",
         "peak_gpu_mem_bytes", "inference_chars_per_s", "viterbi_share", "commands", "interop", "broken", "seconds_total")
-
-
-def _positive_finite(value) -> bool:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and math.isfinite(value) and value > 0
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +51,10 @@ def test_training_runs(result):
     assert set(result["train"]) == {"fp32", "frozen_bilstm"}
     for name, row in result["train"].items():
         assert row["rc"] == 0, row.get("error")
-        assert _positive_finite(row["seconds"]) and _positive_finite(row["chars_per_s"]), (name, row)
+        assert positive_finite(row["seconds"]) and positive_finite(row["chars_per_s"]), (name, row)
         assert len(row["losses_per_1k_chars"]) >= 2
         for point in row["losses_per_1k_chars"]:
-            assert _positive_finite(point["crf_ner"]) and point["chars"] > 0
+            assert positive_finite(point["crf_ner"]) and point["chars"] > 0
         assert isinstance(row["loss_falls"], bool)
         assert row["peak_gpu_mem_bytes"] is None  # CPU
 
@@ -67,7 +63,7 @@ def test_speeds(result):
     assert set(result["train_chars_per_s"]) == {"fp32", "hf_loop"}
     assert set(result["inference_chars_per_s"]) == {"fp32"}
     for value in (*result["train_chars_per_s"].values(), *result["inference_chars_per_s"].values()):
-        assert _positive_finite(value)
+        assert positive_finite(value)
     assert 0.0 < result["viterbi_share"] <= 1.0
     assert result["peak_gpu_mem_bytes"] == {}
 
@@ -76,5 +72,5 @@ def test_commands(result):
     assert set(result["commands"]) == {"evaluate", "report", "predict"}
     for name, row in result["commands"].items():
         assert row["rc"] == 0, (name, row.get("error"))
-        assert _positive_finite(row["seconds"])
+        assert positive_finite(row["seconds"])
     assert isinstance(result["commands"]["evaluate"]["ents_f"], float)
