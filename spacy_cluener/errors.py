@@ -88,6 +88,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "jieba's format): {text!r}")
     E042 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
     E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
+    E044 = "Dictionary tag {tag!r} must be letters or '_' (a jieba POS tag such as nr, ns, nt, nz)."
     E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
             "{overlap}, and the overlap 0 or more: each window keeps its centre, "
             "chunk_size - 2 x overlap tokens.")

@@ -12,10 +12,11 @@ with `searchsorted` in the sorted hashes of the dictionary. No Python loop
 runs per character.
 """
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 import srsly
@@ -84,6 +85,36 @@ def read_main_dictionary(path: Path) -> Tuple[Tuple[str, float, int, bool], ...]
     if not Path(path).is_file():
         raise ValueError(Errors.E043.format(path=path))
     return _read_cached(str(Path(path).resolve()), Path(path).stat().st_mtime)
+
+
+def entity_wordlist(
+    entities: Iterable[Tuple[str, str]], tags: Dict[str, str], default_tag: str = "nz"
+) -> Tuple[List[str], Counter]:
+    """User-dictionary lines `word tag` for the distinct texts of labelled
+    entities, given as (text, label) pairs, sorted by word.
+
+    A text gets the tag of its label at its first occurrence (`tags`, else
+    `default_tag`). Texts a dictionary line cannot hold, with whitespace in
+    them or a leading '#' (read as a comment), are left out and counted, so
+    entities = written + duplicates + rejected.
+    """
+    for tag in [default_tag, *tags.values()]:
+        if not re.fullmatch(r"[A-Za-z_]+", tag):
+            raise ValueError(Errors.E044.format(tag=tag))
+    words: Dict[str, str] = {}
+    counts: Counter = Counter()
+    for text, label in entities:
+        counts["entities"] += 1
+        if not text or any(c.isspace() for c in text):
+            counts["rejected: empty or whitespace inside"] += 1
+        elif text.startswith("#"):
+            counts["rejected: starts with '#'"] += 1
+        elif text in words:
+            counts["duplicates"] += 1
+        else:
+            words[text] = tags.get(label, default_tag)
+    counts["written"] = len(words)
+    return [f"{word} {tag}" for word, tag in sorted(words.items())], counts
 
 
 def hash_codes(codes: numpy.ndarray, length: int) -> numpy.ndarray:

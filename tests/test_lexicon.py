@@ -8,6 +8,7 @@ from spacy_cluener.lexicon import (
     DEFAULT_USER_FREQ,
     POS_CLASSES,
     Lexicon,
+    entity_wordlist,
     jieba_dictionary_path,
     pos_class,
     read_dictionary,
@@ -121,3 +122,34 @@ def test_jieba_dictionary_without_jieba(monkeypatch):
     monkeypatch.setattr(lexicon_module, "find_spec", lambda name: None)
     with pytest.raises(ValueError, match="E040.*pip install jieba"):
         Lexicon.from_files("jieba", [], max_length=8)
+
+
+def test_entity_wordlist_counts_every_entity(tmp_path):
+    entities = [("浙商银行", "company"), ("叶老桂", "name"), ("浙商银行", "organization"),
+                ("北京 朝阳", "address"), ("#1", "game"), ("", "game"), ("《魔兽》", "game")]
+    lines, counts = entity_wordlist(entities, {"company": "nt", "name": "nr"}, default_tag="nz")
+    # first occurrence's label; other labels get the default tag; sorted by word
+    assert lines == ["《魔兽》 nz", "叶老桂 nr", "浙商银行 nt"]
+    assert counts["entities"] == 7 and counts["written"] == 3 and counts["duplicates"] == 1
+    rejected = sum(v for k, v in counts.items() if k.startswith("rejected"))
+    assert counts["entities"] == counts["written"] + counts["duplicates"] + rejected == 3 + 1 + 3
+    path = tmp_path / "user.txt"
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf8")
+    assert [(w, POS_CLASSES[c]) for w, _, c, _ in read_dictionary(path, user=True)] == [
+        ("《魔兽》", "proper"), ("叶老桂", "person"), ("浙商银行", "organisation")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="上海#1 a.\t", min_size=1, max_size=5), max_size=20))
+def test_entity_wordlist_lines_read_back_as_the_same_words(tmp_path_factory, texts):
+    lines, counts = entity_wordlist([(t, "X") for t in texts], {})
+    path = tmp_path_factory.mktemp("wordlist") / "user.txt"
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf8")
+    expected = sorted({t for t in texts if not any(c.isspace() for c in t) and not t.startswith("#")})
+    assert [w for w, *_ in read_dictionary(path, user=True)] == expected
+    assert counts["written"] == len(expected)
+
+
+def test_entity_wordlist_rejects_a_tag_jieba_cannot_read():
+    with pytest.raises(ValueError, match="tag 'n r'"):
+        entity_wordlist([("上海", "LOC")], {"LOC": "n r"})

@@ -49,15 +49,20 @@ def convert_file(
 
 
 def write_docbin(doc_bin: DocBin, path: Union[str, Path]) -> None:
+    """Write a .spacy file atomically (see write_bytes_atomic)."""
+    write_bytes_atomic(doc_bin.to_bytes(), path)
+
+
+def write_bytes_atomic(data: bytes, path: Union[str, Path]) -> None:
     """Write atomically: a temp file in the same directory, then a rename, so
-    a full disk or a kill never leaves a truncated .spacy in place of the
+    a full disk or a kill never leaves a truncated file in place of the
     previous one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
         with os.fdopen(fd, "wb") as file_:
-            file_.write(doc_bin.to_bytes())
+            file_.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
