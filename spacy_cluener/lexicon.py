@@ -31,7 +31,8 @@ _TAG_PREFIXES = (("nr", "person"), ("ns", "place"), ("nt", "organisation"), ("nz
 DEFAULT_USER_FREQ = 1000
 # jieba's own format: "word [freq] [tag]" (jieba.load_userdict)
 # (words with spaces cannot match: one token per character, spaces are tokens)
-_LINE = re.compile(r"^(\S+)(?:\s+(\d+(?:\.\d+)?))?(?:\s+([A-Za-z_]+))?$")
+_TAG = r"[A-Za-z_]+"
+_LINE = re.compile(r"^(\S+)(?:\s+(\d+(?:\.\d+)?))?(?:\s+(" + _TAG + r"))?$")
 _P = numpy.uint64(0x100000001B3)
 _LEN_MIX = numpy.uint64(0x9E3779B97F4A7C15)
 
@@ -99,7 +100,7 @@ def entity_wordlist(
     entities = written + duplicates + rejected.
     """
     for tag in [default_tag, *tags.values()]:
-        if not re.fullmatch(r"[A-Za-z_]+", tag):
+        if not re.fullmatch(_TAG, tag):
             raise ValueError(Errors.E044.format(tag=tag))
     words: Dict[str, str] = {}
     counts: Counter = Counter()
