@@ -78,6 +78,11 @@ class EmissionCRF(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.emissions = nn.Linear(nI, len(tag_names))
         self.crf = CRF(len(tag_names), batch_first=True)
+        # Everything starts at zero, as the output layer of spaCy's `ner`: an
+        # untrained model scores every path alike and Viterbi takes the first
+        # tag on ties, 'O' (tag_names puts it first), so it predicts no entity.
+        for param in (self.emissions.weight, self.emissions.bias, *self.crf.parameters()):
+            nn.init.zeros_(param)
         start, end, trans = transition_masks(tag_names, scheme)
         parametrize.register_parametrization(self.crf, "start_transitions", _Mask(start))
         parametrize.register_parametrization(self.crf, "end_transitions", _Mask(end))
