@@ -11,6 +11,9 @@ class Warnings(metaclass=ErrorsWithCodes):
             "score is 0 or missing and says nothing about the model. An evaluation or dev "
             "corpus needs annotated entities: check [paths.dev] (an unlabelled file such as "
             "CLUENER test.json converts to docs without entities).")
+    W009 = ("{n} user-dictionary word(s) longer than max_word_length={max_length} were left "
+            "out of the lexicon (e.g. {example!r}): raise "
+            "[components.tok2vec.model.embed.lexicon] max_word_length to keep them.")
 
 
 def setup_default_warnings() -> None:
@@ -86,9 +89,12 @@ class Errors(metaclass=ErrorsWithCodes):
             "or give a dictionary file or null.")
     E041 = ("{path}:{line}: not a dictionary line (expected 'word [freq] [tag]', "
             "jieba's format): {text!r}")
-    E042 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
+    E042 = ("{where}dictionary word {word!r} has frequency {freq}: frequencies must be "
+            "finite, >= 0 and at most 3.4e38 (float32).")
     E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
     E044 = "Dictionary tag {tag!r} must be letters or '_' (a jieba POS tag such as nr, ns, nt, nz)."
+    E045 = ("{path}:{line}: not UTF-8 ({err}); save the dictionary as UTF-8 (jieba's "
+            "format), e.g. iconv -f GBK -t UTF-8.")
     E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
             "{overlap}, and the overlap 0 or more: each window keeps its centre, "
             "chunk_size - 2 x overlap tokens.")

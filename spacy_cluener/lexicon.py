@@ -12,6 +12,7 @@ with `searchsorted` in the sorted hashes of the dictionary. No Python loop
 runs per character.
 """
 import re
+import warnings
 from collections import Counter
 from functools import lru_cache
 from importlib.util import find_spec
@@ -21,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy
 import srsly
 
-from .errors import Errors
+from .errors import Errors, Warnings
 
 # jieba's part-of-speech tags, folded into the classes that matter for NER
 POS_CLASSES = ("other", "person", "place", "organisation", "proper", "noun", "verb")
@@ -29,10 +30,20 @@ _TAG_PREFIXES = (("nr", "person"), ("ns", "place"), ("nt", "organisation"), ("nz
                  ("n", "noun"), ("v", "verb"))
 # A user-dictionary word without a frequency counts as a common word
 DEFAULT_USER_FREQ = 1000
-# jieba's own format: "word [freq] [tag]" (jieba.load_userdict)
-# (words with spaces cannot match: one token per character, spaces are tokens)
+# jieba's own format: "word [freq] [tag]" (jieba.load_userdict). As in jieba,
+# the word is the shortest prefix that leaves a valid "[freq] [tag]" tail, so a
+# word may hold spaces ("New York 10 ns"); a bare "New York" reads as the word
+# "New" with tag "York", as jieba reads it.
 _TAG = r"[A-Za-z_]+"
-_LINE = re.compile(r"^(\S+)(?:\s+(\d+(?:\.\d+)?))?(?:\s+(" + _TAG + r"))?$")
+_LINE = re.compile(r"^(.+?)(?:\s+(\d+(?:\.\d+)?))?(?:\s+(" + _TAG + r"))?$")
+# A word's last field that looks like a number was meant as a frequency that
+# is not one ("上海 -5", "上海 1e39"): an error, not a word with a space.
+_NUMBER_LIKE = re.compile(r"[-+]?\.?\d[\d.,eE+-]*")
+# "#" then whitespace (or nothing): a comment. "#井号 10" is a word, as in jieba.
+_COMMENT = re.compile(r"^#(\s|$)")
+# Frequencies are stored as float32: a larger one would be inf, and the
+# SoftLexicon weights NaN.
+MAX_FREQ = float(numpy.finfo("float32").max)
 _P = numpy.uint64(0x100000001B3)
 _LEN_MIX = numpy.uint64(0x9E3779B97F4A7C15)
 
@@ -57,23 +68,33 @@ def jieba_dictionary_path() -> Path:
 def read_dictionary(path: Path, user: bool) -> Iterable[Tuple[str, float, int, bool]]:
     """Yield (word, frequency, POS class, user flag) of a jieba-format file.
 
-    Blank lines and lines starting with '#' are skipped; anything else that is
-    not `word [freq] [tag]` is an error naming the file and line.
+    Blank lines and comments ('#' then whitespace) are skipped; anything else
+    that is not `word [freq] [tag]` (UTF-8), or a frequency float32 cannot
+    hold, is an error naming the file and line. A frequency of 0 is yielded:
+    `Lexicon` removes the word, as jieba does.
     """
     if not Path(path).is_file():
         raise ValueError(Errors.E043.format(path=path))
-    with Path(path).open(encoding="utf8") as f:
-        for i, line in enumerate(f, 1):
-            line = line.strip().lstrip("\ufeff")
-            if not line or line.startswith("#"):
-                continue
-            m = _LINE.match(line)
-            if m is None:
-                raise ValueError(Errors.E041.format(path=path, line=i, text=line[:40]))
-            word, freq, tag = m.groups()
-            if freq is None:
-                freq = DEFAULT_USER_FREQ if user else 1
-            yield word, float(freq), pos_class(tag), user
+    # Decoded line by line, so that a file in another encoding (GBK) is an
+    # error naming its first undecodable line.
+    for i, raw in enumerate(Path(path).read_bytes().splitlines(), 1):
+        try:
+            line = raw.decode("utf8")
+        except UnicodeDecodeError as err:
+            raise ValueError(Errors.E045.format(path=path, line=i, err=err)) from None
+        line = line.lstrip("\ufeff").strip()
+        if not line or _COMMENT.match(line):
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            raise ValueError(Errors.E041.format(path=path, line=i, text=line[:40]))
+        word, freq, tag = m.groups()
+        if word.split()[-1] != word and _NUMBER_LIKE.fullmatch(word.split()[-1]):
+            raise ValueError(Errors.E041.format(path=path, line=i, text=line[:40]))
+        freq = (DEFAULT_USER_FREQ if user else 1) if freq is None else float(freq)
+        if freq > MAX_FREQ:
+            raise ValueError(Errors.E042.format(where=f"{path}:{i}: ", word=word, freq=freq))
+        yield word, freq, pos_class(tag), user
 
 
 @lru_cache(maxsize=2)
@@ -145,13 +166,21 @@ class Lexicon:
         self.max_length = max_length
         by_word = {}
         self.n_too_long = 0
+        # user-dictionary words left out for their length, reported by from_files
+        self.user_too_long: List[str] = []
         for word, freq, cls, user in entries:
             if len(word) > max_length:
                 self.n_too_long += 1
+                if user:
+                    self.user_too_long.append(word)
                 continue
-            if freq < 0 or not numpy.isfinite(freq):
-                raise ValueError(Errors.E042.format(word=word, freq=freq))
-            by_word[word] = (freq, cls, user)  # later entries (user dictionaries) win
+            if not 0 <= freq <= MAX_FREQ:  # also NaN
+                raise ValueError(Errors.E042.format(where="", word=word, freq=freq))
+            if freq == 0:
+                # jieba's way to delete a word (its del_word adds it with 0)
+                by_word.pop(word, None)
+            else:
+                by_word[word] = (freq, cls, user)  # later entries (user dictionaries) win
         self.words: List[str] = list(by_word)
         values = list(by_word.values())
         self.freqs = numpy.asarray([v[0] for v in values], dtype="float32").reshape((-1,))
@@ -169,7 +198,12 @@ class Lexicon:
             for path in user_dictionaries:
                 yield from read_dictionary(Path(path), user=True)
 
-        return cls(entries(), max_length=max_length)
+        lexicon = cls(entries(), max_length=max_length)
+        if lexicon.user_too_long:
+            warnings.warn(Warnings.W009.format(
+                n=len(lexicon.user_too_long), max_length=max_length, example=lexicon.user_too_long[0],
+            ), stacklevel=2)
+        return lexicon
 
     def __len__(self) -> int:
         return len(self.words)

@@ -153,3 +153,60 @@ def test_entity_wordlist_lines_read_back_as_the_same_words(tmp_path_factory, tex
 def test_entity_wordlist_rejects_a_tag_jieba_cannot_read():
     with pytest.raises(ValueError, match="tag 'n r'"):
         entity_wordlist([("上海", "LOC")], {"LOC": "n r"})
+
+
+def test_dictionary_reads_what_jieba_reads(tmp_path):
+    """Issue 24 #14: words with spaces, '#' starting a word, a BOM then spaces."""
+    path = tmp_path / "user.txt"
+    path.write_text("\ufeff  上海 10 ns\nNew York 10 ns\n#井号 10\n# a comment\n#\n", encoding="utf8")
+    assert [(w, f, POS_CLASSES[c]) for w, f, c, _ in read_dictionary(path, user=True)] == [
+        ("上海", 10.0, "place"), ("New York", 10.0, "place"), ("#井号", 10.0, "other")]
+    lexicon = Lexicon.from_files(None, [str(path)], max_length=8)
+    assert (0, 8, "New York") in lexicon.find("New York")
+
+
+@pytest.mark.parametrize("line", ["上海 -5", "上海 1e39", "上海 东方 1,000 ns"])
+def test_a_malformed_frequency_is_not_part_of_the_word(tmp_path, line):
+    path = tmp_path / "user.txt"
+    path.write_text(f"北京 3\n{line}\n", encoding="utf8")
+    with pytest.raises(ValueError, match=r"user\.txt:2: not a dictionary line"):
+        list(read_dictionary(path, user=True))
+
+
+def test_frequency_float32_cannot_hold_names_file_and_line(tmp_path):
+    """Issue 24 #3: 1e39 passed the float64 check and became inf (NaN weights)."""
+    path = tmp_path / "user.txt"
+    path.write_text("北京 3\n上海 " + "1" + "0" * 39 + " ns\n", encoding="utf8")
+    with pytest.raises(ValueError, match=r"E042\].*user\.txt:2: dictionary word '上海'"):
+        Lexicon.from_files(None, [str(path)], max_length=8)
+    with pytest.raises(ValueError, match="E042"):
+        Lexicon([("上海", 1e39, 0, True)])
+    with pytest.raises(ValueError, match="E042"):
+        Lexicon([("上海", float("nan"), 0, True)])
+
+
+def test_frequency_zero_removes_the_word_as_in_jieba(tmp_path):
+    """Issue 24 #14: frequency 0 gave the word a zero vector; jieba deletes it."""
+    main = tmp_path / "main.txt"
+    main.write_text("上海 100 ns\n北京 50 ns\n", encoding="utf8")
+    user = tmp_path / "user.txt"
+    user.write_text("上海 0\n天津 0\n", encoding="utf8")
+    lexicon = Lexicon.from_files(str(main), [str(user)], max_length=8)
+    assert lexicon.words == ["北京"]
+
+
+def test_user_words_too_long_are_reported_once(tmp_path):
+    """Issue 24 #4: words over max_word_length were dropped without a word."""
+    path = tmp_path / "user.txt"
+    path.write_text("上海 3\n中华人民共和国国务院 5 nt\n中华人民共和国外交部 5 nt\n", encoding="utf8")
+    with pytest.warns(UserWarning, match=r"W009\] 2 user-dictionary word\(s\) longer than max_word_length=8"):
+        lexicon = Lexicon.from_files(None, [str(path)], max_length=8)
+    assert lexicon.words == ["上海"]
+
+
+def test_a_dictionary_not_in_utf8_names_file_and_line(tmp_path):
+    """Issue 24 #11: a GBK dictionary gave a bare UnicodeDecodeError."""
+    path = tmp_path / "user.txt"
+    path.write_bytes("上海 3\n".encode("utf8") + "北京 5 ns\n".encode("gbk"))
+    with pytest.raises(ValueError, match=r"E045\] .*user\.txt:2: not UTF-8"):
+        Lexicon.from_files(None, [str(path)], max_length=8)
