@@ -123,7 +123,8 @@ def plot_reliability(confidence: Dict[str, Any], path: Path) -> Path:
     ax.set_title("Reliability of entity scores (ECE per type)")
     ax.legend(loc="upper left", fontsize="x-small", ncol=2)
     ax_n.bar([b["lo"] for b in bins], [b["n"] for b in bins], width=width, align="edge", color="grey")
-    ax_n.set_yscale("log")
+    if any(b["n"] for b in bins):  # log scale needs a positive count
+        ax_n.set_yscale("log")
     ax_n.set_xlim(0, 1)
     ax_n.set_xlabel("entity score")
     ax_n.set_ylabel("entities")
@@ -139,6 +140,12 @@ def plot_type_confusion(report: Dict[str, Any], path: Path) -> Path:
     size = 0.5 * len(labels) + 2.5
     fig = Figure(figsize=(size + 1, size))
     ax = fig.subplots()
+    if not labels:
+        # No entity in the gold data or the predictions (an unlabelled corpus):
+        # imshow cannot draw an empty matrix; say so in the chart instead.
+        ax.text(0.5, 0.5, "no entities, gold or predicted", ha="center", va="center")
+        ax.set_axis_off()
+        return _save(fig, path)
     image = ax.imshow(matrix, cmap="Blues")
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):

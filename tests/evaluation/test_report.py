@@ -378,3 +378,17 @@ def test_report_cli_without_training_log(nlp, ruler_model, tmp_path):
     assert report["micro"]["f"] == 1.0 and report["sentence_accuracy"] == 1.0
     assert "training" not in report and not (out / "learning_curve.png").exists()
     assert "No errors." in (out / "errors.html").read_text(encoding="utf-8")
+
+
+def test_report_cli_on_a_corpus_without_gold_entities(nlp, ruler_model, tmp_path):
+    """Issue 24 #9: an unlabelled corpus (CLUENER test.spacy) crashed drawing
+    the empty type-confusion matrix, leaving two PNGs and no report.json."""
+    data = tmp_path / "test.spacy"
+    DocBin(docs=[nlp.make_doc("张三在北京"), nlp.make_doc("今天天气很好")]).to_disk(data)
+    out = tmp_path / "report"
+    with pytest.warns(UserWarning, match="W003"):
+        result = CliRunner().invoke(app, ["report", str(ruler_model), str(data), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["micro"]["f"] is None and report["n_docs"] == 2
+    assert (out / "type_confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
