@@ -12,8 +12,7 @@ from spacy_cluener.annotation import AnnotationError, annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
 from spacy_cluener.cli import app
 
-from ..util import write_jsonl
-from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
+from ..util import assert_exactly_once, pipe_reference, prefix_file, shard_stats, write_jsonl
 
 KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
 

@@ -15,7 +15,7 @@ from spacy_cluener.annotation import annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
 from spacy_cluener.cli import app
 
-from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
+from ..util import assert_exactly_once, pipe_reference, prefix_file, shard_stats
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")

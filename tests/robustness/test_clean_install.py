@@ -25,9 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
-from .conftest import TRAIN_DATA, ents
-from .test_predict_anything import ODD_TEXTS
+from ..util import ODD_TEXTS, REPO, TRAIN_DATA, ents
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SPACY_CLUENER_SKIP_CLEAN_INSTALL") == "1",

@@ -9,8 +9,7 @@ import srsly
 from spacy.cli.train import train
 from spacy.tokens import DocBin
 
-from ..util import TRAIN_DATA, ents
-from .conftest import CNN_CONFIG, SMALL_CNN, train_small_cnn
+from ..util import CNN_CONFIG, SMALL_CNN, TRAIN_DATA, ents, train_small_cnn
 
 PROBES = [text for text, _ in TRAIN_DATA] + ["赵六在深圳的华为当产品经理", "孙七去了杭州西湖", "Hello 张三 😀 上海"]
 

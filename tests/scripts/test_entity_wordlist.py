@@ -7,7 +7,7 @@ from spacy.tokens import Doc, DocBin
 
 from spacy_cluener.lexicon import POS_CLASSES, Lexicon
 
-from ..conftest import REPO
+from ..util import REPO
 
 SCRIPT = REPO / "scripts" / "entity_wordlist.py"
 

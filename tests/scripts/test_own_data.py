@@ -5,8 +5,7 @@ import sys
 import spacy
 from spacy.tokens import DocBin
 
-from ..conftest import REPO
-from ..util import rec
+from ..util import REPO, rec
 
 SCRIPT = REPO / "scripts" / "own_data.py"
 

@@ -9,7 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from ..conftest import REPO, cluener_slice
+from ..util import REPO, cluener_slice
 
 SCRIPT = REPO / "scripts" / "train.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"

@@ -14,7 +14,7 @@ from spacy_cluener.cli import app
 from spacy_cluener.debugging import check_alignment
 from spacy_cluener.tag_schemes import tag_names
 
-from .conftest import TRF_CONFIG
+from ..util import TRF_CONFIG
 
 
 @pytest.fixture(scope="module")
