@@ -80,7 +80,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E035 = ("The Ray run failed: {error}. The shards finished so far are recorded; rerun the "
             "same command to finish the others.")
     E036 = "Unknown engine '{engine}'. Choose one of: {allowed}."
-    # E040-E049: lexicon features
+    E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
+            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
+            "chunk_size - 2 x overlap tokens.")
+    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
+            "Call the model with is_train=True to train it.")
+    # E040-E044: lexicon features
     E040 = ("The lexicon's dictionary is \"jieba\", but jieba is not installed: "
             "pip install jieba (needed to train; a trained pipeline carries its dictionary), "
             "or give a dictionary file or null.")
@@ -89,8 +94,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E042 = "Dictionary word {word!r} has frequency {freq}: frequencies must be finite and >= 0."
     E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
     E044 = "Dictionary tag {tag!r} must be letters or '_' (a jieba POS tag such as nr, ns, nt, nz)."
-    E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
-            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
-            "chunk_size - 2 x overlap tokens.")
-    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
-            "Call the model with is_train=True to train it.")
+    # E045-E049: debug-alignment
+    E045 = ("--model-name applies to a config; the pipeline directory {model} has its own weights: "
+            "drop --model-name, or pass the training config instead.")
+    E046 = ("{model} has no component with factory 'transformer', so --model-name has nothing to "
+            "replace: give a transformer config (e.g. configs/trf_crf.cfg).")

@@ -37,3 +37,8 @@ def test_results_tables_are_up_to_date():
     proc = subprocess.run([sys.executable, str(BENCHMARK_SCRIPTS / "collate_results.py"), "--check"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_readme_is_short():
+    # a newcomer reads it in five minutes; details go to docs/
+    assert len((REPO / "README.md").read_text(encoding="utf8").splitlines()) <= 150

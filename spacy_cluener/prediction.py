@@ -1,4 +1,4 @@
-"""CLUENER leaderboard submissions: a JSON-lines file of texts -> entities.
+"""Prediction I/O for `predict`: CLUENER records in, leaderboard lines out.
 
 Output: one line per input record, in input order,
 `{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
@@ -10,8 +10,6 @@ has `"scores": {TYPE: {ENTITY: [score, ...]}}`, parallel to the offsets of
 exactly the leaderboard format. Records are streamed through
 `nlp.pipe`, so the file is never held in memory.
 """
-import json
-import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -22,7 +20,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from tqdm import tqdm
 
-from ..converters import RecordError, parse_record
+from .converters import RecordError, parse_record
+from .util import atomic_open, json_line
 
 
 class MalformedRecord(ValueError):
@@ -77,17 +76,6 @@ def _count_records(path: Path) -> int:
         return sum(1 for line in file_ if line.strip())
 
 
-# Characters that json.dumps(ensure_ascii=False) leaves raw but that
-# str.splitlines() and many JSON-lines readers treat as line breaks.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def json_line(obj) -> str:
-    """One JSON-lines record: readable Chinese, but no raw line separators
-    (they can only occur inside strings, where the escape is equivalent)."""
-    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
-
-
 @contextmanager
 def _sigterm_raises():
     """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
@@ -121,24 +109,17 @@ def predict_file(
     RETURNS (Tuple[int, int]): records written, entities found.
     """
     total = _count_records(input_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = output_path.with_name(output_path.name + ".partial")
     written = n_ents = 0
-    with _sigterm_raises():
-        try:
-            with open(tmp_path, "w", encoding="utf-8") as out:
-                records = read_cluener_texts(input_path, nlp.max_length)
-                docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
-                # disable=None: no bar when stderr is not a terminal (logs, tests)
-                for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-                    line = {"id": record_id, "label": doc_to_cluener_label(doc)}
-                    if scores_key is not None:
-                        line["scores"] = doc_to_cluener_scores(doc, scores_key)
-                    out.write(json_line(line))
-                    written += 1
-                    n_ents += len(doc.ents)
-            os.replace(tmp_path, output_path)
-        except BaseException:
-            tmp_path.unlink(missing_ok=True)
-            raise
+    with _sigterm_raises(), atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
+        records = read_cluener_texts(input_path, nlp.max_length)
+        docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+        # disable=None: no bar when stderr is not a terminal (logs, tests)
+        for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+            line = {"id": record_id, "label": doc_to_cluener_label(doc)}
+            if scores_key is not None:
+                line["scores"] = doc_to_cluener_scores(doc, scores_key)
+            out.write(json_line(line))
+            written += 1
+            n_ents += len(doc.ents)
     return written, n_ents
