@@ -24,6 +24,8 @@ pa = pytest.importorskip("pyarrow")
 
 from spacy_cluener.annotation.ray_engine import RayShardWorker, run_ray  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a local Ray cluster, worker processes killed and restarted
+
 KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
 
 

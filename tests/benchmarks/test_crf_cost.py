@@ -15,6 +15,8 @@ import torch
 
 from ..util import BENCHMARK_SCRIPTS, positive_finite
 
+pytestmark = pytest.mark.slow  # trains four pipelines in a subprocess
+
 SCRIPT = BENCHMARK_SCRIPTS / "crf_cost.py"
 HEADS = ("crf_ner", "ner", "softmax", "crf_ner_torchcrf")
 

@@ -13,6 +13,8 @@ import pytest
 
 from ..util import BENCHMARK_SCRIPTS, REPO, positive_finite
 
+pytestmark = pytest.mark.slow  # the GPU check's CPU dry run: several `spacy train` runs
+
 pytest.importorskip("spacy_transformers")
 pytest.importorskip("transformers")
 

@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ..util import BENCHMARK_SCRIPTS, positive_finite
+
+pytestmark = pytest.mark.slow  # trains three pipelines in a subprocess
 
 SCRIPT = BENCHMARK_SCRIPTS / "lexicon_cost.py"
 HEADS = ("no_lexicon", "lexicon_sets", "lexicon")

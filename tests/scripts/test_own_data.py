@@ -2,10 +2,13 @@
 import subprocess
 import sys
 
+import pytest
 import spacy
 from spacy.tokens import DocBin
 
 from ..util import REPO, rec
+
+pytestmark = pytest.mark.slow  # a subprocess per case
 
 SCRIPT = REPO / "scripts" / "own_data.py"
 

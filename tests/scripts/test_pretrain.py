@@ -19,6 +19,8 @@ from spacy.util import load_config
 
 from ..util import REPO, cluener_slice
 
+pytestmark = pytest.mark.slow  # spacy pretrain and training in subprocesses
+
 SCRIPT = REPO / "scripts" / "raw_text.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"
 SMALL = {

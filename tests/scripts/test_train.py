@@ -11,6 +11,8 @@ from spacy.tokens import DocBin
 
 from ..util import REPO, cluener_slice
 
+pytestmark = pytest.mark.slow  # scripts/train.py in subprocesses
+
 SCRIPT = REPO / "scripts" / "train.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"
 SMALL = [

@@ -8,6 +8,8 @@ from spacy.training import Example
 
 from ..util import REPO, cluener_slice
 
+pytestmark = pytest.mark.slow  # 300 steps of spacy train on 1,500 docs
+
 SMALL = {
     "components.tok2vec.model.encode.width": 64,
     "components.tok2vec.model.encode.depth": 2,

@@ -24,6 +24,8 @@ from spacy_cluener.training import HeadOptimizer
 
 from ..util import HIDDEN, trf_config
 
+pytestmark = pytest.mark.slow  # trains the tiny BERT pipeline many times
+
 
 def resolve_training(config):
     return registry.resolve(config.interpolate()["training"], schema=ConfigSchemaTraining)

@@ -16,6 +16,8 @@ from spacy_cluener.tag_schemes import tag_names
 
 from ..util import TRF_CONFIG
 
+pytestmark = pytest.mark.slow  # spacy train in a subprocess
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_bert, cluener_slices) -> Path:
