@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from weasel.cli.document import project_document
 
 from .util import BENCHMARK_SCRIPTS, REPO
@@ -13,12 +14,14 @@ from .util import BENCHMARK_SCRIPTS, REPO
 CLI_TITLE = "Command line: python -m spacy_cluener"
 
 
-def test_readme_project_block_is_up_to_date(tmp_path):
+@pytest.mark.parametrize("project", [".", "benchmarks"])
+def test_readme_project_block_is_up_to_date(project, tmp_path):
+    root = REPO / project
     readme = tmp_path / "README.md"
-    shutil.copy(REPO / "README.md", readme)
-    project_document(REPO, readme, no_emoji=False)
-    assert readme.read_text(encoding="utf8") == (REPO / "README.md").read_text(encoding="utf8"), (
-        "README.md is out of date: run python -m spacy project document --output README.md"
+    shutil.copy(root / "README.md", readme)
+    project_document(root, readme, no_emoji=False)
+    assert readme.read_text(encoding="utf8") == (root / "README.md").read_text(encoding="utf8"), (
+        f"{project}/README.md is out of date: run python -m spacy project document {project} --output {project}/README.md"
     )
 
 
