@@ -49,8 +49,8 @@ def pct(value: float) -> str:
     return f"{100 * value:.2f}"
 
 
-def num(value: float) -> str:
-    return f"{value:,.0f}"
+def num(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:,.0f}"
 
 
 def mean_spread(values: List[float]) -> str:
