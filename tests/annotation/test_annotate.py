@@ -56,6 +56,7 @@ def test_a_missing_finished_shard_is_annotated_again(crf_model, tmp_path):
     assert_exactly_once(out, expected)
 
 
+@pytest.mark.slow
 def test_killed_driver_rerun_finishes_without_rewriting(crf_model, cluener_file, cluener_reference, tmp_path):
     """SIGKILL the driver at its 3rd shard (written, not yet recorded), rerun
     the same command: the missing shards are written, the 2 recorded ones

@@ -69,6 +69,7 @@ def test_random_text_predicts_valid_offsets(nlp, texts):
         assert_valid_offsets(doc, text)
 
 
+@pytest.mark.slow
 def test_predict_cli_on_odd_texts(nlp, tmp_path):
     model = tmp_path / "model"
     nlp.to_disk(model)
