@@ -4,8 +4,8 @@
 
 One `word tag` line per text in jieba's format, for
 `components.tok2vec.model.embed.lexicon.user_dictionaries`: a gazetteer of
-names you have already labelled. README "Results" measures what that does
-on CLUENER and MSRA (a list of the training entities makes the model stop
+names you have already labelled. The `user_dictionary` ablation (benchmarks) measures what that does
+on CLUENER (a list of the training entities makes the model stop
 looking past the list).
 """
 from pathlib import Path
@@ -15,8 +15,8 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
-from spacy_cluener.converters import write_bytes_atomic
 from spacy_cluener.lexicon import entity_wordlist
+from spacy_cluener.util import atomic_open
 
 
 def main(
@@ -38,7 +38,8 @@ def main(
         lines, counts = entity_wordlist(((e.text, e.label_) for doc in docs for e in doc.ents), tags, default_tag)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    write_bytes_atomic("".join(f"{line}\n" for line in lines).encode("utf8"), output_path)
+    with atomic_open(output_path) as out:
+        out.write("".join(f"{line}\n" for line in lines))
     rejected = {k: v for k, v in counts.items() if k.startswith("rejected")}
     print(f"{corpus_path}: {counts['entities']} entities -> {counts['written']} words ({output_path}), "
           f"{counts['duplicates']} duplicates, {sum(rejected.values())} rejected {rejected or ''}".rstrip())

@@ -83,7 +83,14 @@ class Errors(metaclass=ErrorsWithCodes):
     E035 = ("The Ray run failed: {error}. The shards finished so far are recorded; rerun the "
             "same command to finish the others.")
     E036 = "Unknown engine '{engine}'. Choose one of: {allowed}."
-    # E040-E049: lexicon features
+    E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
+            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
+            "chunk_size - 2 x overlap tokens.")
+    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
+            "Call the model with is_train=True to train it.")
+    # E039-E044: lexicon features
+    E039 = ("{path}:{line}: not UTF-8 ({err}); save the dictionary as UTF-8 (jieba's "
+            "format), e.g. iconv -f GBK -t UTF-8.")
     E040 = ("The lexicon's dictionary is \"jieba\", but jieba is not installed: "
             "pip install jieba (needed to train; a trained pipeline carries its dictionary), "
             "or give a dictionary file or null.")
@@ -93,10 +100,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "finite, >= 0 and at most 3.4e38 (float32).")
     E043 = "Dictionary file {path} does not exist (components.tok2vec.model.embed.lexicon)."
     E044 = "Dictionary tag {tag!r} must be letters or '_' (a jieba POS tag such as nr, ns, nt, nz)."
-    E045 = ("{path}:{line}: not UTF-8 ({err}); save the dictionary as UTF-8 (jieba's "
-            "format), e.g. iconv -f GBK -t UTF-8.")
-    E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
-            "{overlap}, and the overlap 0 or more: each window keeps its centre, "
-            "chunk_size - 2 x overlap tokens.")
-    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
-            "Call the model with is_train=True to train it.")
+    # E045-E049: debug-alignment
+    E045 = ("--model-name applies to a config; the pipeline directory {model} has its own weights: "
+            "drop --model-name, or pass the training config instead.")
+    E046 = ("{model} has no component with factory 'transformer', so --model-name has nothing to "
+            "replace: give a transformer config (e.g. configs/trf_crf.cfg).")

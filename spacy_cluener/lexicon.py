@@ -81,7 +81,7 @@ def read_dictionary(path: Path, user: bool) -> Iterable[Tuple[str, float, int, b
         try:
             line = raw.decode("utf8")
         except UnicodeDecodeError as err:
-            raise ValueError(Errors.E045.format(path=path, line=i, err=err)) from None
+            raise ValueError(Errors.E039.format(path=path, line=i, err=err)) from None
         line = line.lstrip("\ufeff").strip()
         if not line or _COMMENT.match(line):
             continue

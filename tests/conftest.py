@@ -1,30 +1,38 @@
-import os
+"""Fixtures shared by every test folder, and the test tiers: tests marked
+`@pytest.mark.slow` run only with `--slow` (as spaCy's own tests do), so that
+`python -m pytest tests` is the quick tier and `python -m pytest tests --slow`
+runs everything. Shared constants and helpers are in tests/util.py."""
+
+import json
 from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import DocBin
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPACY_CLUENER_SHARED", REPO.parent / "shared"))
-DATA = SHARED / "data"
+from .util import CLUENER_DEV, DATA, HIDDEN, REPO, SMALL_MODEL, VOCAB, make_examples  # noqa: F401  (REPO: still imported from here by tests/layers)
+
+
+def pytest_addoption(parser):
+    try:
+        parser.addoption("--slow", action="store_true", help="include slow tests")
+    # already added, e.g. when this conftest is loaded twice
+    except ValueError:
+        pass
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a slow test, run only with --slow")
+
+
+def pytest_runtest_setup(item):
+    if "slow" in item.keywords and not item.config.getoption("--slow", False):
+        pytest.skip("need --slow option to run")
 
 
 @pytest.fixture
 def nlp():
     return spacy.blank("zh")
-
-
-def cluener_slice(data_dir: Path, out_dir: Path, split: str, n: int) -> Path:
-    """The first n records of CLUENER `split`, as JSON lines and as a DocBin
-    (returned), for tests that train on a small real corpus."""
-    from spacy_cluener.converters import convert_file
-
-    lines = (data_dir / "cluener2020" / f"{split}.json").read_text(encoding="utf8").splitlines()[:n]
-    (out_dir / f"{split}.json").write_text("\n".join(lines) + "\n", encoding="utf8")
-    doc_bin, report = convert_file(out_dir / f"{split}.json", "cluener")
-    assert report.written == n
-    doc_bin.to_disk(out_dir / f"{split}.spacy")
-    return out_dir / f"{split}.spacy"
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +65,6 @@ def crf_model(tmp_path_factory):
     with the default settings (scores off), for the confidence CLIs."""
     from thinc.api import fix_random_seed
 
-    from .components.test_crf_ner import SMALL_MODEL
-    from .util import make_examples
-
     fix_random_seed(0)
     nlp = spacy.blank("zh")
     nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
@@ -70,3 +75,48 @@ def crf_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("crf") / "model"
     nlp.to_disk(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer BERT with chinese-bert-wwm-ext's vocab."""
+    transformers = pytest.importorskip("transformers")
+    if not VOCAB.exists():
+        pytest.skip(f"Chinese BERT vocab not found at {VOCAB}")
+    import torch
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    config = transformers.BertConfig(
+        vocab_size=21128,
+        hidden_size=HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    transformers.BertModel(config).save_pretrained(path)
+    transformers.BertTokenizerFast(vocab_file=str(VOCAB)).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cluener_slices(tmp_path_factory) -> dict:
+    """train (24 docs) and dev (12 docs) DocBins from CLUENER dev.json, made by
+    the project's converter, plus the docs' texts."""
+    if not CLUENER_DEV.exists():
+        pytest.skip(f"CLUENER data not found at {CLUENER_DEV}")
+    from spacy_cluener.converters import convert_file
+
+    path = tmp_path_factory.mktemp("cluener")
+    with CLUENER_DEV.open(encoding="utf8") as file_:
+        lines = [line for line in file_ if line.strip()][:36]
+    src = path / "dev36.json"
+    src.write_text("".join(lines), encoding="utf8")
+    doc_bin, _ = convert_file(src, "cluener")
+    docs = list(doc_bin.get_docs(spacy.blank("zh").vocab))
+    out = {"texts": [json.loads(line)["text"] for line in lines]}
+    for name, part in (("train", docs[:24]), ("dev", docs[24:])):
+        out[name] = path / f"{name}.spacy"
+        DocBin(docs=part, attrs=["ORTH", "ENT_IOB", "ENT_TYPE"]).to_disk(out[name])
+    return out

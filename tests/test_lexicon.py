@@ -208,5 +208,5 @@ def test_a_dictionary_not_in_utf8_names_file_and_line(tmp_path):
     """Issue 24 #11: a GBK dictionary gave a bare UnicodeDecodeError."""
     path = tmp_path / "user.txt"
     path.write_bytes("上海 3\n".encode("utf8") + "北京 5 ns\n".encode("gbk"))
-    with pytest.raises(ValueError, match=r"E045\] .*user\.txt:2: not UTF-8"):
+    with pytest.raises(ValueError, match=r"E039\] .*user\.txt:2: not UTF-8"):
         Lexicon.from_files(None, [str(path)], max_length=8)

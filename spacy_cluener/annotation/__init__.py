@@ -2,23 +2,16 @@
 
 `inputs.py` plans the shards and reads records, `outputs.py` writes shard
 files atomically, `manifest.py` keeps the plan, the journal of finished
-shards and the `_SUCCESS` manifest, `annotate.py` is the driver and the
-local engine, `ray_engine.py` the Ray Data engine (imported only for
-`--engine ray`, so the package works without Ray).
+shards and the `_SUCCESS` manifest, `annotate.py` is the driver,
+`worker.py` what each worker does with a shard, `engines.py` the engines:
+local, and `ray_engine.py` for Ray Data (imported only for `--engine ray`,
+so the package works without Ray).
 """
-from .annotate import (
-    DEFAULT_SHARD_SIZE,
-    ENGINES,
-    FORMATS,
-    RunResult,
-    ShardAnnotator,
-    WorkerSettings,
-    annotate,
-    read_output,
-    run_local,
-)
+from .annotate import DEFAULT_SHARD_SIZE, FORMATS, RunResult, annotate, read_output
+from .engines import ENGINES, run_local
 from .inputs import AnnotationError, Shard, plan_shards, read_shard, resolve_inputs
 from .outputs import doc_entities
+from .worker import ShardAnnotator, WorkerSettings
 
 __all__ = [
     "DEFAULT_SHARD_SIZE",

@@ -2,12 +2,12 @@
 
 The driver (`annotate`) plans the shards, skips those a previous run
 finished, hands the others to an engine and records each finished shard in
-the journal as its summary comes back. An engine maps shards to summaries:
+the journal as its summary comes back. An engine (`engines.py`) maps shards to summaries:
 `local` in this process, `ray` on a Ray cluster (`ray_engine.py`, imported
-only when asked for). Both annotate a shard with `ShardAnnotator`, which
-loads the pipeline once per process, writes the shard file itself and
+only when asked for). Both annotate a shard with `worker.ShardAnnotator`,
+which loads the pipeline once per process, writes the shard file itself and
 returns only a small summary, so no `nlp` and no annotations travel between
-processes.
+processes. Imports run one way: annotate -> engines -> (ray_engine ->) worker.
 
 Exactly once: a shard's name is a pure function of the plan and its content
 a pure function of the input and the model (predictions do not depend on
@@ -16,7 +16,6 @@ driver killed before recording it) is written twice with the same bytes,
 atomically, and listed once.
 """
 import os
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,91 +24,13 @@ from typing import Callable, Iterable, Iterator, List, Optional
 import spacy
 
 from ..errors import Errors
-from ..evaluation.confidence import enable_scores, scores_key
 from . import manifest as mf
-from .inputs import AnnotationError, Shard, is_inside, plan_shards, read_shard, resolve_inputs
-from .outputs import ShardWriter, doc_entities
+from .engines import get_engine
+from .inputs import AnnotationError, is_inside, plan_shards, resolve_inputs
+from .worker import WorkerSettings
 
-ENGINES = ("local", "ray")
 FORMATS = ("jsonl", "parquet")
 DEFAULT_SHARD_SIZE = 1000
-
-
-@dataclass
-class WorkerSettings:
-    """What every worker needs to annotate a shard: plain values only."""
-
-    model: str  # a pipeline directory (absolute) or an installed package name
-    out_dir: str  # absolute
-    fmt: str = "jsonl"
-    batch_size: int = 256
-    max_length: Optional[int] = None
-    scores: bool = True
-
-
-class ShardAnnotator:
-    """A loaded pipeline that annotates whole shards into OUT_DIR."""
-
-    def __init__(self, settings: WorkerSettings):
-        self.settings = settings
-        self.nlp = spacy.load(settings.model)
-        if settings.max_length is not None:
-            self.nlp.max_length = settings.max_length
-        self.scores_key = None
-        if settings.scores:
-            enable_scores(self.nlp)
-            self.scores_key = scores_key(self.nlp)
-
-    def annotate(self, shard: Shard) -> dict:
-        """Write the shard's file; RETURNS (dict): its journal entry (counts
-        and the `FILE:LINE: reason` of each rejected record)."""
-        started, cpu = time.perf_counter(), time.process_time()
-        rejected: List[str] = []
-
-        def reject(line: int, reason: str) -> None:
-            rejected.append(f"{shard.display}:{line}: {reason}")
-
-        writer = ShardWriter(Path(self.settings.out_dir), shard.name, self.settings.fmt)
-        records = read_shard(shard, reject, self.nlp.max_length)
-        n_ents = chars = 0
-        for doc, record_id in self.nlp.pipe(records, as_tuples=True, batch_size=self.settings.batch_size):
-            entities = doc_entities(doc, self.scores_key)
-            writer.add(record_id, entities)
-            n_ents += len(entities)
-            chars += len(doc.text)
-        size = writer.commit()
-        return {
-            "shard": shard.name,
-            "file": writer.path.name,
-            "records": len(writer.rows),
-            "rejected": rejected,
-            "entities": n_ents,
-            "chars": chars,
-            "bytes": size,
-            "lines": shard.n_lines,
-            "seconds": round(time.perf_counter() - started, 3),
-            "cpu_seconds": round(time.process_time() - cpu, 3),
-            "worker": f"{socket.gethostname()}:{os.getpid()}",
-        }
-
-
-def run_local(shards: List[Shard], settings: WorkerSettings, **_) -> Iterator[dict]:
-    """The local engine: this process, one shard after another."""
-    if not shards:
-        return
-    annotator = ShardAnnotator(settings)
-    for shard in shards:
-        yield annotator.annotate(shard)
-
-
-def get_engine(name: str) -> Callable[..., Iterator[dict]]:
-    if name == "local":
-        return run_local
-    if name == "ray":
-        from .ray_engine import run_ray  # imports ray lazily, with a one-line error without it
-
-        return run_ray
-    raise AnnotationError(Errors.E036.format(engine=name, allowed=", ".join(ENGINES)))
 
 
 def model_info(model: str) -> "tuple[str, dict]":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, List, Tuple
 
 from ..converters import RecordError, parse_record
-from ..converters.report import check_length
+from ..converters.records import check_length
 from ..errors import Errors
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from ..errors import Errors
+from ..util import PARTIAL, atomic_open
 from .inputs import AnnotationError, InputFile, Shard
-from .outputs import PARTIAL
 
 PLAN = "_plan.json"
 PROGRESS = "_progress.jsonl"
@@ -35,17 +35,9 @@ MANIFEST_VERSION = 1
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}{PARTIAL}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            json.dump(obj, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path, tmp_path=path.with_name(f".{path.name}{PARTIAL}")) as out:
+        json.dump(obj, out, ensure_ascii=False, indent=1)
+        out.write("\n")
 
 
 def lock_output_dir(out_dir: Path):

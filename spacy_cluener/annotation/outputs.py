@@ -13,17 +13,15 @@ start with "." or "_") and renamed into place: a shard file is complete or
 absent, and a retried shard replaces it with the same bytes.
 """
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from spacy.tokens import Doc
 
-from ..evaluation.submission import json_line
+from ..util import PARTIAL, atomic_open, json_line
 
 SUFFIXES = {"jsonl": ".jsonl", "parquet": ".parquet"}
-PARTIAL = ".partial"
 
 
 def doc_entities(doc: Doc, scores_key: Optional[str]) -> List[Dict[str, Any]]:
@@ -62,34 +60,25 @@ class ShardWriter:
 
     def commit(self) -> int:
         """RETURNS (int): the size of the shard file in bytes."""
-        try:
+        with atomic_open(self.path, "wb" if self.fmt == "parquet" else "w", tmp_path=self.tmp_path) as out:
             if self.fmt == "parquet":
-                self._write_parquet()
+                self._write_parquet(out)
             else:
-                with open(self.tmp_path, "w", encoding="utf-8") as out:
-                    for row in self.rows:
-                        out.write(json_line(row))
-                    out.flush()
-                    os.fsync(out.fileno())
-            os.replace(self.tmp_path, self.path)
-        except BaseException:
-            self.discard()
-            raise
+                for row in self.rows:
+                    out.write(json_line(row))
         return self.path.stat().st_size
 
     def discard(self) -> None:
         self.tmp_path.unlink(missing_ok=True)
 
-    def _write_parquet(self) -> None:
+    def _write_parquet(self, out) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist(
             [{"id": _id_string(r["id"]), "entities": r["entities"]} for r in self.rows], schema=parquet_schema()
         )
-        pq.write_table(table, self.tmp_path)
-        with open(self.tmp_path, "rb+") as handle:
-            os.fsync(handle.fileno())
+        pq.write_table(table, out)
 
 
 def parquet_schema():

@@ -28,8 +28,8 @@ from dataclasses import asdict
 from typing import Dict, Iterator, List, Optional
 
 from ..errors import Errors
-from .annotate import ShardAnnotator, WorkerSettings
 from .inputs import AnnotationError, Shard
+from .worker import ShardAnnotator, WorkerSettings
 
 try:
     import ray

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..evaluation.confidence import enable_scores, scores_key
-from ..evaluation.submission import MalformedRecord, predict_file
+from ..prediction import MalformedRecord, predict_file
 from ._app import Arg, Opt, app, load_pipeline, refuse_same_file
 
 

@@ -6,8 +6,8 @@ converters, like `spacy/training/converters/*_to_docs.py`. Each one fills a
 """
 from .cluener import parse_record, read_cluener
 from .conll import read_conll
-from .convert import CONVERTERS, DOCBIN_ATTRS, convert_file, write_bytes_atomic, write_docbin
-from .report import ConversionReport, RecordError
+from .convert import CONVERTERS, DOCBIN_ATTRS, convert_file, write_docbin
+from .records import ConversionReport, RecordError
 
 __all__ = [
     "CONVERTERS",
@@ -18,6 +18,5 @@ __all__ = [
     "parse_record",
     "read_cluener",
     "read_conll",
-    "write_bytes_atomic",
     "write_docbin",
 ]

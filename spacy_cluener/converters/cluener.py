@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .report import ConversionReport, RecordError, check_length
+from .records import ConversionReport, RecordError, check_length
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:

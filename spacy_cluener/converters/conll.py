@@ -18,7 +18,7 @@ from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
 from .cluener import check_unicode
-from .report import ConversionReport, RecordError, check_length
+from .records import ConversionReport, RecordError, check_length
 
 Row = Tuple[str, str, int]  # token, tag, line number
 

@@ -1,6 +1,4 @@
 """One file in, one DocBin out, with the report of what happened to each record."""
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Tuple, Union
 
@@ -9,9 +7,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
 from ..errors import Errors
+from ..util import atomic_open
 from .cluener import read_cluener
 from .conll import read_conll
-from .report import ConversionReport
+from .records import ConversionReport
 
 # What a corpus needs: the characters and the gold entities (CLUENER test ids
 # go in user_data, stored only when present, see `convert_file`).
@@ -49,21 +48,6 @@ def convert_file(
 
 
 def write_docbin(doc_bin: DocBin, path: Union[str, Path]) -> None:
-    """Write a .spacy file atomically (see write_bytes_atomic)."""
-    write_bytes_atomic(doc_bin.to_bytes(), path)
-
-
-def write_bytes_atomic(data: bytes, path: Union[str, Path]) -> None:
-    """Write atomically: a temp file in the same directory, then a rename, so
-    a full disk or a kill never leaves a truncated file in place of the
-    previous one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as file_:
-            file_.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a .spacy file atomically (`spacy_cluener.util.atomic_open`)."""
+    with atomic_open(path, "wb") as file_:
+        file_.write(doc_bin.to_bytes())

@@ -111,7 +111,7 @@ def load_pipeline(
     model = Path(model)
     if model.is_dir():
         if model_name is not None:
-            raise ValueError("--model-name applies to a config; a pipeline directory has its weights")
+            raise ValueError(Errors.E045.format(model=model))
         return spacy.load(model)
     config = util.load_config(model, interpolate=False)
     if model_name is not None:
@@ -121,7 +121,7 @@ def load_pipeline(
             if comp.get("factory") == "transformer"
         ]
         if not names:
-            raise ValueError(f"{model} has no component with factory 'transformer'")
+            raise ValueError(Errors.E046.format(model=model))
         for name in names:
             config["components"][name]["model"]["name"] = model_name
     # interpolated: Language.initialize resolves [training.optimizer] as it is

@@ -14,8 +14,10 @@ from typing import IO, Any, Callable, Dict, Optional, Tuple, Union
 
 import srsly
 from spacy.language import Language
+from spacy.util import registry
 
 
+@registry.loggers("spacy_cluener.JsonlLogger.v1")
 def make_jsonl_logger(output_file: Union[str, Path]):
     output_file = Path(output_file)
 

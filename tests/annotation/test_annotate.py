@@ -12,8 +12,7 @@ from spacy_cluener.annotation import AnnotationError, annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
 from spacy_cluener.cli import app
 
-from ..util import write_jsonl
-from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
+from ..util import assert_exactly_once, pipe_reference, prefix_file, shard_stats, write_jsonl
 
 KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
 
@@ -57,6 +56,7 @@ def test_a_missing_finished_shard_is_annotated_again(crf_model, tmp_path):
     assert_exactly_once(out, expected)
 
 
+@pytest.mark.slow
 def test_killed_driver_rerun_finishes_without_rewriting(crf_model, cluener_file, cluener_reference, tmp_path):
     """SIGKILL the driver at its 3rd shard (written, not yet recorded), rerun
     the same command: the missing shards are written, the 2 recorded ones

@@ -15,7 +15,7 @@ from spacy_cluener.annotation import annotate
 from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
 from spacy_cluener.cli import app
 
-from .conftest import assert_exactly_once, pipe_reference, prefix_file, shard_stats
+from ..util import assert_exactly_once, pipe_reference, prefix_file, shard_stats
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
@@ -23,6 +23,8 @@ pq = pytest.importorskip("pyarrow.parquet")
 pa = pytest.importorskip("pyarrow")
 
 from spacy_cluener.annotation.ray_engine import RayShardWorker, run_ray  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a local Ray cluster, worker processes killed and restarted
 
 KILL_DRIVER = Path(__file__).with_name("kill_driver.py")
 

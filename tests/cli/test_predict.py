@@ -89,7 +89,7 @@ def test_real_test_file_ids(ruler_model, tmp_path, data_dir):
 
 
 def test_json_lines_output_has_no_raw_line_separators():
-    from spacy_cluener.evaluation.submission import json_line
+    from spacy_cluener.util import json_line
 
     record = {"id": 0, "label": {"name": {"张\x85三\u2028\u2029": [[0, 4]]}}}
     line = json_line(record)

@@ -3,7 +3,8 @@ import spacy
 from typer.testing import CliRunner
 
 from spacy_cluener.cli import app
-from spacy_cluener.evaluation.submission import doc_to_cluener_label, json_line
+from spacy_cluener.prediction import doc_to_cluener_label
+from spacy_cluener.util import json_line
 
 from ..util import read_jsonl, write_jsonl
 

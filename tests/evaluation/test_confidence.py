@@ -16,8 +16,7 @@ from spacy_cluener.evaluation.confidence import (
     threshold_for_precision,
 )
 
-from ..util import TRAIN_DATA
-from .test_report import make_example
+from ..util import TRAIN_DATA, make_example
 
 CONFIDENCE_PNGS = ("threshold_curve.png", "reliability.png")
 

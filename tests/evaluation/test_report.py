@@ -35,6 +35,8 @@ from spacy_cluener.evaluation import (
 )
 from spacy_cluener.scoring import score_entities
 
+from ..util import make_doc, make_example
+
 LABELS = ["name", "company", "game", "address"]
 
 
@@ -43,16 +45,6 @@ def nlp():
     # spacy.blank("zh") splits into one token per character, so the token
     # offsets below are character offsets too.
     return spacy.blank("zh")
-
-
-def make_doc(nlp, text, spans, default="outside"):
-    doc = nlp.make_doc(text)
-    doc.set_ents([Span(doc, s, e, label=label) for s, e, label in spans], default=default)
-    return doc
-
-
-def make_example(nlp, text, gold, pred, default="outside"):
-    return Example(make_doc(nlp, text, pred), make_doc(nlp, text, gold, default=default))
 
 
 def random_text(rng, length):

@@ -74,6 +74,7 @@ def test_model_saved_without_checksum_still_loads(copy):
     spacy.load(copy)
 
 
+@pytest.mark.slow
 def test_predict_cli_with_truncated_weights_is_one_line(copy, tmp_path):
     weights = copy / "crf_ner" / "model"
     weights.write_bytes(weights.read_bytes()[:1000])

@@ -3,7 +3,7 @@ peaked at 4.8 GB RSS. The tok2vec ran the whole doc at once, and thinc keeps
 each encoder layer's intermediate arrays until the encoder returns. The CNN
 config now predicts long docs window by window (`spacy_cluener.ChunkedTok2Vec.v1`).
 
-Memory itself is measured by scripts/memory_long_docs.py (README), never
+Memory itself is measured by benchmarks/scripts/long_doc_memory.py, never
 asserted here; these tests check that the encoder is never given more than
 `chunk_size` tokens at prediction, and that the entities are those of the
 pipeline as it was before (`spacy.Tok2Vec.v2`, one pass over the whole doc).
@@ -17,8 +17,7 @@ import spacy
 from spacy import util
 from thinc.api import fix_random_seed
 
-from ..conftest import REPO
-from ..util import TRAIN_DATA, ents, make_examples, spy_embed
+from ..util import REPO, TRAIN_DATA, ents, make_examples, spy_embed
 
 CNN_CONFIG = REPO / "configs" / "cnn_crf.cfg"
 SMALL = {

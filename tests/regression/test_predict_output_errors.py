@@ -60,6 +60,7 @@ def test_unwritable_output_is_the_real_error_in_process(ruler_model, tmp_path, m
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_sigterm_mid_run_leaves_no_partial_file(ruler_model, tmp_path):
     inp = write_jsonl(tmp_path / "big.json", [{"id": i, "text": "张三在腾讯工作，北京很大。" * 20} for i in range(60_000)])
     out = tmp_path / "pred.json"

@@ -11,8 +11,8 @@ at training time travels in the pipeline. From `/`, with no PYTHONPATH, it loads
 runs convert, report and predict; then installs the checkout in editable
 mode on top and checks that the checkout wins, registered once.
 
-Takes a few minutes (mostly pip). It runs by default; set
-SPACY_CLUENER_SKIP_CLEAN_INSTALL=1 only where pip cannot reach a package index.
+Takes a few minutes (mostly pip): in the slow tier (`--slow`); set
+SPACY_CLUENER_SKIP_CLEAN_INSTALL=1 where pip cannot reach a package index.
 """
 import importlib.metadata
 import json
@@ -25,14 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
-from .conftest import TRAIN_DATA, ents
-from .test_predict_anything import ODD_TEXTS
+from ..util import ODD_TEXTS, REPO, TRAIN_DATA, ents
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("SPACY_CLUENER_SKIP_CLEAN_INSTALL") == "1",
-    reason="SPACY_CLUENER_SKIP_CLEAN_INSTALL=1: no package index to install from",
-)
+pytestmark = [
+    pytest.mark.slow,  # a virtualenv, torch and both wheels installed by pip
+    pytest.mark.skipif(
+        os.environ.get("SPACY_CLUENER_SKIP_CLEAN_INSTALL") == "1",
+        reason="SPACY_CLUENER_SKIP_CLEAN_INSTALL=1: no package index to install from",
+    ),
+]
 
 CHECK = r"""
 import json, sys

@@ -9,8 +9,7 @@ import srsly
 from spacy.cli.train import train
 from spacy.tokens import DocBin
 
-from ..util import TRAIN_DATA, ents
-from .conftest import CNN_CONFIG, SMALL_CNN, train_small_cnn
+from ..util import CNN_CONFIG, SMALL_CNN, TRAIN_DATA, ents, train_small_cnn
 
 PROBES = [text for text, _ in TRAIN_DATA] + ["赵六在深圳的华为当产品经理", "孙七去了杭州西湖", "Hello 张三 😀 上海"]
 
@@ -73,6 +72,7 @@ def short_train(corpus, output, seed):
     return spacy.load(output / "model-last")
 
 
+@pytest.mark.slow
 def test_spacy_train_twice_with_the_same_seed_is_identical(tiny_corpus, tmp_path):
     """The real training loop (shuffling batcher, dropout, Adam) from the config seed."""
     a = short_train(tiny_corpus, tmp_path / "a", seed=0)
@@ -94,6 +94,7 @@ def dev_texts(data_dir):
     return random.Random(0).sample(texts, 400)
 
 
+@pytest.mark.slow
 def test_real_dev_predictions_do_not_depend_on_batching(cnn_nlp, dev_texts):
     alone = [ents(cnn_nlp(t)) for t in dev_texts]
     assert sum(map(len, alone)) > 100  # enough entities for the comparison to mean something

@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 
 from spacy_cluener.cli import app
 
-from ..conftest import REPO
-from ..util import LABELS
-from .conftest import CNN_CONFIG, SMALL_CNN
+from ..util import CNN_CONFIG, LABELS, REPO, SMALL_CNN
 
 runner = CliRunner()
 

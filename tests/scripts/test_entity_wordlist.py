@@ -2,12 +2,15 @@
 import subprocess
 import sys
 
+import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
 
 from spacy_cluener.lexicon import POS_CLASSES, Lexicon
 
-from ..conftest import REPO
+from ..util import REPO
+
+pytestmark = pytest.mark.slow  # a subprocess per case
 
 SCRIPT = REPO / "scripts" / "entity_wordlist.py"
 

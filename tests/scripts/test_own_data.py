@@ -1,12 +1,15 @@
-"""scripts/own_data.py, the conversion step of the `own-data` workflow."""
+"""scripts/own_data.py, the conversion step of the `own-data` workflow (the
+workflow itself, CLUENER format with a dev file, is run by tests/test_project.py)."""
 import subprocess
 import sys
 
+import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from ..conftest import REPO
-from ..util import rec
+from ..util import REPO
+
+pytestmark = pytest.mark.slow  # a subprocess per case
 
 SCRIPT = REPO / "scripts" / "own_data.py"
 
@@ -49,13 +52,3 @@ def test_bad_record_stops_unless_skip_invalid(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "read 3, written 2, rejected 1" in proc.stdout
     assert len(docs(out / "own-dev.spacy")) == 2
-
-
-def test_cluener_format_with_dev(tmp_path):
-    lines = [rec("浙商银行叶老桂", {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[4, 6]]}})] * 4
-    path = tmp_path / "data.json"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = tmp_path / "corpus"
-    proc = run(path, path, path, "--format", "cluener", "--output-dir", out)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [len(docs(out / f"own-{s}.spacy")) for s in ("train", "dev", "test")] == [4, 4, 4]

@@ -17,7 +17,9 @@ from spacy.training.initialize import init_nlp
 from spacy.training.pretrain import pretrain
 from spacy.util import load_config
 
-from ..conftest import REPO, cluener_slice
+from ..util import REPO, cluener_slice
+
+pytestmark = pytest.mark.slow  # spacy pretrain and training in subprocesses
 
 SCRIPT = REPO / "scripts" / "raw_text.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"

@@ -9,7 +9,9 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from ..conftest import REPO, cluener_slice
+from ..util import REPO, cluener_slice
+
+pytestmark = pytest.mark.slow  # scripts/train.py in subprocesses
 
 SCRIPT = REPO / "scripts" / "train.py"
 CONFIG = REPO / "configs" / "cnn_crf.cfg"

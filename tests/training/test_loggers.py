@@ -44,3 +44,12 @@ def test_each_row_is_on_disk_before_training_ends(tmp_path):
     # read by another open file, as a second process or a killed run would see it
     assert json.loads(path.read_text(encoding="utf8"))["scores"]["ents_f"] == 70.12
     finalize()
+
+
+def test_registered_by_importing_the_package():
+    # the decorator, not only the entry point: catalogue's own registry has it
+    import catalogue
+
+    import spacy_cluener  # noqa: F401
+
+    assert catalogue.check_exists("spacy", "loggers", "spacy_cluener.JsonlLogger.v1")

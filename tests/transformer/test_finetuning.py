@@ -22,7 +22,9 @@ from spacy_cluener.layers.bilstm import LazyBiLSTM, build_bilstm_on_tok2vec
 from spacy_cluener.layers.param_groups import is_head, is_head_shim, mark_head
 from spacy_cluener.training import HeadOptimizer
 
-from .conftest import HIDDEN, trf_config
+from ..util import HIDDEN, trf_config
+
+pytestmark = pytest.mark.slow  # trains the tiny BERT pipeline many times
 
 
 def resolve_training(config):

@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 from spacy import util
 from thinc.api import fix_random_seed
 
-from ..robustness.conftest import assert_valid_offsets
-from ..robustness.test_predict_anything import ODD_TEXTS, TEXT, predict_odd_texts
-from ..util import make_examples
-from .conftest import TRF_CONFIG
+from ..util import ODD_TEXTS, TEXT, TRF_CONFIG, assert_valid_offsets, make_examples, predict_odd_texts
 
 
 def trf_nlp(tiny_bert, depth: int):
@@ -72,6 +69,7 @@ def test_random_text_predicts_valid_offsets(nlp, texts):
         assert_valid_offsets(doc, text)
 
 
+@pytest.mark.slow
 def test_predict_cli_on_odd_texts(nlp, tmp_path):
     model = tmp_path / "model"
     nlp.to_disk(model)

@@ -14,7 +14,9 @@ from spacy_cluener.cli import app
 from spacy_cluener.debugging import check_alignment
 from spacy_cluener.tag_schemes import tag_names
 
-from .conftest import TRF_CONFIG
+from ..util import TRF_CONFIG
+
+pytestmark = pytest.mark.slow  # spacy train in a subprocess
 
 
 @pytest.fixture(scope="module")

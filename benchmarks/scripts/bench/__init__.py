@@ -1,0 +1,1 @@
+"""Parts of scripts/crf_cost.py: data, configs, timing, the plain HF loop, GPU."""

@@ -1,0 +1,41 @@
+"""The cost of crf_ner's entity confidence on a trained pipeline: the extra
+predict time of `scores = true` over the predict time without (process CPU
+time, median of the repeats; bench/confidence.py).
+
+    python scripts/confidence_cost.py MODEL DATA.spacy --output FILE.json [--n-docs N] [--repeats R]
+"""
+import json
+import os
+from pathlib import Path
+
+import spacy
+import torch
+import typer
+from spacy.tokens import DocBin
+
+from bench.confidence import measure
+from bench.record import commit, cpu_model
+
+
+def main(
+    model: str = typer.Argument(..., help="a pipeline with crf_ner"),
+    data: Path = typer.Argument(..., exists=True, help="a .spacy corpus (its texts are used)"),
+    output: Path = typer.Option(..., "--output"),
+    n_docs: int = typer.Option(0, "--n-docs", help="first N docs (0: all)"),
+    repeats: int = typer.Option(5, "--repeats"),
+    batch_size: int = typer.Option(256, "--batch-size"),
+) -> None:
+    torch.set_num_threads(1)
+    nlp = spacy.load(model)
+    texts = [doc.text for doc in DocBin().from_disk(data).get_docs(nlp.vocab)]
+    texts = texts[:n_docs] if n_docs else texts
+    result = measure(nlp, texts, batch_size, repeats)
+    result["run"] = {"cpu": cpu_model(), "threads": 1, "commit": commit(), "model": model, "data": str(data),
+                     "loadavg": list(os.getloadavg())}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
+    print(f"confidence cost share {result['confidence_cost_share']:.3f}; wrote {output}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

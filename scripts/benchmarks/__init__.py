@@ -1,1 +1,0 @@
-"""Parts of scripts/benchmark.py: data, configs, timing, the plain HF loop, GPU."""

@@ -1,0 +1,125 @@
+"""Prediction I/O for `predict`: CLUENER records in, leaderboard lines out.
+
+Output: one line per input record, in input order,
+`{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
+offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
+`"label": {}` when nothing was found. The id is the record's `id`, else the
+0-based line index of the record in the input. With `scores`, each line also
+has `"scores": {TYPE: {ENTITY: [score, ...]}}`, parallel to the offsets of
+`label` (the entity's CRF marginal, 4 decimals); without it the lines are
+exactly the leaderboard format. Records are streamed through
+`nlp.pipe`, so the file is never held in memory.
+"""
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from tqdm import tqdm
+
+from .converters import RecordError, parse_record
+from .util import atomic_open, json_line
+
+
+class MalformedRecord(ValueError):
+    """A line that is not a CLUENER record; str() is `FILE:LINE: reason`."""
+
+    def __init__(self, path: Path, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator[Tuple[str, Any]]:
+    """Yield (text, id) per record; blank lines are skipped, bad lines raise.
+
+    max_length (Optional[int]): `nlp.max_length`; a longer text is a bad line
+        (FILE:LINE), not spaCy's E088 traceback from inside `nlp.pipe`.
+    """
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = parse_record(line, max_length)
+            except RecordError as err:
+                raise MalformedRecord(path, line_no, str(err)) from None
+            yield record["text"], record.get("id", line_no - 1)
+
+
+def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:
+    """doc.ents as CLUENER's `label`: type -> entity text -> [[start, end]]."""
+    label: Dict[str, Dict[str, List[List[int]]]] = {}
+    for ent in doc.ents:
+        label.setdefault(ent.label_, {}).setdefault(ent.text, []).append([ent.start_char, ent.end_char - 1])
+    return label
+
+
+def doc_to_cluener_scores(doc: Doc, key: str) -> Dict[str, Dict[str, List[float]]]:
+    """The score of each of doc.ents, shaped as `doc_to_cluener_label`:
+    type -> entity text -> [score] in the same order as the offsets."""
+    group = doc.spans[key] if key in doc.spans else None
+    raw = group.attrs.get("scores") if group is not None else None
+    by_span = {} if raw is None else {(s.start, s.end, s.label): float(v) for s, v in zip(group, raw)}
+    scores: Dict[str, Dict[str, List[float]]] = {}
+    for ent in doc.ents:
+        value = by_span.get((ent.start, ent.end, ent.label))
+        scores.setdefault(ent.label_, {}).setdefault(ent.text, []).append(
+            None if value is None else round(value, 4)
+        )
+    return scores
+
+
+def _count_records(path: Path) -> int:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
+        return sum(1 for line in file_ if line.strip())
+
+
+@contextmanager
+def _sigterm_raises():
+    """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
+    SystemExit like Ctrl-C raises KeyboardInterrupt, so the cleanup below
+    removes OUT.partial. Only the main thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def predict_file(
+    nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256,
+    scores_key: Optional[str] = None,
+) -> Tuple[int, int]:
+    """Write the submission for `input_path` to `output_path`, atomically: a
+    temporary file next to it is renamed at the end, so a malformed line
+    (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
+    submission. A stale OUT.partial (from a SIGKILL) is overwritten.
+
+    scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
+        add them to each line (`"scores"`); None writes the leaderboard format.
+    RETURNS (Tuple[int, int]): records written, entities found.
+    """
+    total = _count_records(input_path)
+    tmp_path = output_path.with_name(output_path.name + ".partial")
+    written = n_ents = 0
+    with _sigterm_raises(), atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
+        records = read_cluener_texts(input_path, nlp.max_length)
+        docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+        # disable=None: no bar when stderr is not a terminal (logs, tests)
+        for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
+            line = {"id": record_id, "label": doc_to_cluener_label(doc)}
+            if scores_key is not None:
+                line["scores"] = doc_to_cluener_scores(doc, scores_key)
+            out.write(json_line(line))
+            written += 1
+            n_ents += len(doc.ents)
+    return written, n_ents

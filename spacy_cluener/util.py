@@ -1,0 +1,55 @@
+"""Shared I/O helpers: one JSON-lines record format and one atomic writer,
+used by every command that writes a file (`convert`, `predict`, `annotate`'s
+shards, plan and manifest)."""
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator, Optional, Union
+
+PARTIAL = ".partial"
+
+# Characters that json.dumps(ensure_ascii=False) leaves raw but that
+# str.splitlines() and many JSON-lines readers treat as line breaks.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_line(obj) -> str:
+    """One JSON-lines record: readable Chinese, but no raw line separators
+    (they can only occur inside strings, where the escape is equivalent)."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
+@contextmanager
+def atomic_open(
+    path: Union[str, Path], mode: str = "w", *, tmp_path: Optional[Path] = None, fsync: bool = True
+) -> Iterator[IO]:
+    """Write `path` atomically: the caller writes to a temporary file in the
+    same directory, which is flushed, fsynced and renamed to `path` when the
+    block ends; any error (Ctrl-C included) removes it, so a full disk or a
+    kill never leaves a truncated file in place of the previous one.
+
+    mode (str): "w" (UTF-8 text) or "wb".
+    tmp_path (Optional[Path]): the temporary file's name, when the caller
+        needs a known one; by default a new `.NAME.*.partial` beside `path`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoding = None if "b" in mode else "utf-8"
+    if tmp_path is None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL)
+        handle = os.fdopen(fd, mode, encoding=encoding)
+    else:
+        tmp = tmp_path
+        handle = open(tmp, mode, encoding=encoding)
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            if fsync:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,49 @@
+"""benchmarks/scripts/collate_results.py: tables from result JSON, with what
+is missing shown as missing (the seeds arrive one by one)."""
+import importlib.util
+import json
+import statistics
+
+import pytest
+
+from ..util import BENCHMARK_SCRIPTS
+
+
+@pytest.fixture
+def collate(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("collate_results", BENCHMARK_SCRIPTS / "collate_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RESULTS", module.BENCHMARKS / "results")
+    return module
+
+
+def seed_json(f, macro, cpu="AMD EPYC"):
+    return {"ents_p": f, "ents_r": f, "ents_f": f, "ents_macro_f": macro,
+            "ents_per_type": {"name": {"p": f, "r": f, "f": f}},
+            "run": {"cpu": cpu, "threads": 1, "commit": "83baa19", "command": ["python scripts/train.py ..."]}}
+
+
+def test_headline_with_two_of_three_seeds(collate, tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    (results / "seeds").mkdir(parents=True)
+    for seed, f in ((0, 0.7418), (2, 0.7362)):
+        (results / "seeds" / f"cnn_crf-cluener-dev-seed{seed}.json").write_text(json.dumps(seed_json(f, f - 0.01)))
+    monkeypatch.setattr(collate, "RESULTS", results)
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    row = collate.headline("")[2]
+    mean = statistics.mean([74.18, 73.62])
+    sd = statistics.stdev([0.7418, 0.7362]) * 100
+    assert f"{mean:.2f} ± {sd:.2f}" in row
+    assert "(2 of 3 seeds)" in row and "AMD EPYC" in row
+    assert "seed0.json" in row and "seed2.json" in row and "seed1.json" not in row
+
+
+def test_headline_without_seeds_says_so(collate, tmp_path, monkeypatch):
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    assert "0 of 3 seeds" in collate.headline("")[2]
+
+
+def test_a_block_without_markers_is_an_error(collate):
+    with pytest.raises(SystemExit):
+        collate.collate("no markers here", {"HEADLINE": collate.headline}, "")

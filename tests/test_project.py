@@ -1,0 +1,60 @@
+"""The project as a user runs it: `spacy project run all` and `own-data` in a
+copy of the checkout, at tiny settings (a few training steps), as
+explosion/projects tests its projects with weasel's `project_run`."""
+import json
+import shutil
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from weasel.cli.run import project_run
+
+from .util import DATA, REPO, rec
+
+# what project.yml's commands read: the rest of the checkout stays behind
+PROJECT_FILES = ["project.yml", "setup.py", "README.md", "configs", "scripts", "spacy_cluener"]
+
+
+@pytest.fixture
+def project(tmp_path, data_dir):
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in PROJECT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, root / name)
+    return root
+
+
+def docs(path):
+    return list(DocBin().from_disk(path).get_docs(spacy.blank("zh").vocab))
+
+
+@pytest.mark.slow
+def test_all_at_tiny_settings(project):
+    project_run(project, "all", overrides={"vars.max_steps": 10, "vars.msra_max_steps": 10, "vars.shared": str(DATA)})
+    scores = json.loads((project / "metrics" / "cluener-dev.json").read_text(encoding="utf8"))
+    assert {"ents_p", "ents_r", "ents_f", "ents_macro_f", "ents_per_type"} <= set(scores)
+    report = json.loads((project / "reports" / "cluener-dev" / "report.json").read_text(encoding="utf8"))
+    assert {"micro", "macro", "per_type"} <= set(report)
+    submission = (project / "metrics" / "cluener_predict.json").read_text(encoding="utf8").splitlines()
+    assert len(submission) == 1345 and all("label" in json.loads(line) for line in submission)
+    assert sorted(p.name for p in (project / "packages" / "dist").glob("*.whl")) == [
+        "spacy_cluener-0.1.0-py3-none-any.whl", "zh_cluener_crf-0.1.0-py3-none-any.whl"]
+    assert (project / "training" / "cnn_crf" / "training_log.jsonl").read_text(encoding="utf8").strip()
+
+
+@pytest.mark.slow
+def test_own_data_at_tiny_settings(project):
+    lines = [rec("浙商银行叶老桂", {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[4, 6]]}})] * 4
+    data = project / "own.json"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project_run(project, "own-data", overrides={
+        "vars.train_file": "own.json", "vars.dev_file": "own.json", "vars.test_file": "own.json",
+        "vars.format": "cluener", "vars.max_steps": 10})
+    assert [len(docs(project / "corpus" / f"own-{s}.spacy")) for s in ("train", "dev", "test")] == [4, 4, 4]
+    scores = json.loads((project / "metrics" / "own-test.json").read_text(encoding="utf8"))
+    assert "ents_f" in scores
+    assert (project / "reports" / "own-test" / "report.json").exists()
