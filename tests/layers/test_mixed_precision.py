@@ -51,7 +51,7 @@ def test_bilstm_lengths_on_cpu():
 
 
 def test_bf16_autocast_callback():
-    spec = importlib.util.spec_from_file_location("step_log", REPO / "scripts" / "benchmarks" / "step_log.py")
+    spec = importlib.util.spec_from_file_location("step_log", REPO / "benchmarks" / "scripts" / "bench" / "step_log.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     before = torch.get_autocast_dtype("cuda")
