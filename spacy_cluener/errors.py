@@ -3,9 +3,9 @@ from spacy.errors import ErrorsWithCodes, filter_warning
 
 
 class Warnings(metaclass=ErrorsWithCodes):
-    W001 = ("The gold entities of {n} doc(s) in this batch are incomplete (missing or "
-            "misaligned tokens); the CRF needs a tag for every token, so they are left "
-            "out of the loss.")
+    W001 = ("{n} doc(s) in this batch have no usable gold tag (every token missing or "
+            "misaligned, or known tags that no legal tag path agrees with), so they are "
+            "left out of the loss. Docs with some tags missing train on the known ones.")
     W002 = "The report's micro F {ours} differs from spaCy's ents_f {spacy} on the same examples."
     W003 = ("The {n} example(s) being scored have no gold entities at all, so every entity "
             "score is 0 or missing and says nothing about the model. An evaluation or dev "

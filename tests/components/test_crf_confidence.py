@@ -10,7 +10,7 @@ import srsly
 from spacy.tokens import DocBin
 from thinc.api import fix_random_seed
 
-from spacy_cluener.components import crf_ner as crf_ner_module
+from spacy_cluener.layers import crf_batch as crf_batch_module
 
 from ..util import TRAIN_DATA, ents, make_examples
 from .test_crf_ner import SMALL_MODEL
@@ -64,7 +64,7 @@ def test_threshold_zero_is_viterbi_and_scores_off_costs_nothing(trained, monkeyp
     def boom(*args, **kwargs):
         raise AssertionError("forward-backward ran with scores off")
 
-    monkeypatch.setattr(crf_ner_module, "crf_posteriors", boom)
+    monkeypatch.setattr(crf_batch_module, "crf_posteriors", boom)
     monkeypatch.setitem(ner.cfg, "scores", False)
     docs = list(trained.pipe(TEXTS))
     assert [ents(doc) for doc in docs] == with_scores
