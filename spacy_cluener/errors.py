@@ -94,3 +94,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "chunk_size - 2 x overlap tokens.")
     E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
             "Call the model with is_train=True to train it.")
+    # E050-: issue 23 (crf_ner as a drop-in for spaCy's ner)
+    E050 = "crf_ner: spans_key must be a non-empty string, not {value!r}."
+    E051 = "crf_ner: temperature must be above 0, not {value!r}."
+    E052 = ("crf_ner: label {label!r} is spaCy's deprecated negative-entity format ('!' prefix); "
+            "give negative examples as missing tags or use another label name.")

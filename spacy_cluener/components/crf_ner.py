@@ -30,7 +30,7 @@ from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
 from ..layers.crf_batch import crf_decode, crf_loss, legal_under_scheme
-from ..layers.crf_tagger import build_crf_head, get_crf_module, set_tag_names, tok2vec_width
+from ..layers.crf_tagger import build_crf_head, get_crf_module, resize_crf_head, set_tag_names, tok2vec_width
 from ..scoring import score_entities
 from ..tag_schemes import (
     biluo_to_scheme,
@@ -64,6 +64,11 @@ DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
 # forward-backward costs about half of Viterbi. `report` and `predict
 # --scores` turn it on for their run.
 DEFAULT_SCORES = False
+# What a saved cfg does not give a loaded component: the user settings, which
+# come from the config (so config values and load-time overrides win). The
+# rest (labels, scheme, nI, tags_sha256, temperature: what the weights depend
+# on) comes from the saved cfg.
+USER_SETTINGS = ("scores", "threshold", "spans_key")
 
 
 @Language.factory(
@@ -104,10 +109,14 @@ def make_crf_ner(
         (they stay in `doc.spans[spans_key]`); 0.0 keeps every Viterbi entity.
     spans_key (str): the `doc.spans` key of the entities and their scores.
     """
-    return CRFEntityRecognizer(
+    component = CRFEntityRecognizer(
         nlp.vocab, model, name, scheme=scheme, scorer=scorer, scores=scores, threshold=threshold,
         spans_key=spans_key,
     )
+    # The setters write user settings through to nlp's config, so that
+    # nlp.to_disk saves the current values in config.cfg.
+    component._nlp = nlp
+    return component
 
 
 class CRFPredictions(NamedTuple):
@@ -138,19 +147,27 @@ class CRFEntityRecognizer(TrainablePipe):
         self.vocab = vocab
         self.model = model
         self.name = name
-        # Settings live in cfg, which is saved with the model; a saved cfg
-        # without them (older models) keeps these values.
+        self._nlp: Optional[Language] = None
+        # cfg is saved with the model. What the weights depend on (labels,
+        # scheme, nI, tags_sha256, temperature) is read back from it at load;
+        # the user settings (scores, threshold, spans_key) come from the
+        # config, as for spaCy's components (see `from_disk`). Written only
+        # through the setters below and `add_label`/`initialize`.
         self.cfg: Dict = {
             "labels": [],
             "scheme": check_scheme(scheme),
-            "scores": bool(scores),
-            "threshold": float(threshold),
-            "spans_key": spans_key,
+            "scores": False,
+            "threshold": 0.0,
+            "spans_key": "crf_ner",
             # Marginals of the scores divided by it (1.0: the CRF's own).
             "temperature": 1.0,
+            # The head's input width, set by `initialize`; None: not built.
+            "nI": None,
         }
         self.scorer = scorer
-        _check_confidence(self.cfg)
+        self.with_scores = scores
+        self.threshold = threshold
+        self.spans_key = spans_key
 
     @property
     def labels(self):
@@ -168,9 +185,22 @@ class CRFEntityRecognizer(TrainablePipe):
     def spans_key(self) -> str:
         return self.cfg.get("spans_key", "crf_ner")
 
+    @spans_key.setter
+    def spans_key(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError(Errors.E050.format(value=value))
+        self._set_setting("spans_key", value)
+
     @property
     def with_scores(self) -> bool:
-        return bool(self.cfg.get("scores", False))
+        """Whether entity scores are computed: `scores`, or implied by a
+        threshold above 0 (which needs them; `spacy find-threshold` sets only
+        the threshold)."""
+        return bool(self.cfg.get("scores", False)) or self.threshold > 0.0
+
+    @with_scores.setter
+    def with_scores(self, value: bool) -> None:
+        self._set_setting("scores", bool(value))
 
     @property
     def threshold(self) -> float:
@@ -178,10 +208,30 @@ class CRFEntityRecognizer(TrainablePipe):
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        """The precision/recall knob, also on a loaded pipeline (the saved
-        cfg overrides the config's value at load)."""
-        _check_confidence({**self.cfg, "threshold": float(value)})
-        self.cfg["threshold"] = float(value)
+        """The precision/recall knob, also on a loaded pipeline."""
+        _check_confidence({"threshold": float(value)})
+        self._set_setting("threshold", float(value))
+
+    @property
+    def temperature(self) -> float:
+        return float(self.cfg.get("temperature", 1.0))
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        """Set by calibration (`training/temperature.py`); saved with the
+        weights, whose scores it rescales."""
+        if not value > 0.0:
+            raise ValueError(Errors.E051.format(value=value))
+        self.cfg["temperature"] = float(value)
+
+    def _set_setting(self, key: str, value) -> None:
+        """cfg, and nlp's config of this component when it has one, so that
+        `nlp.to_disk` writes the current value into config.cfg."""
+        self.cfg[key] = value
+        nlp = getattr(self, "_nlp", None)
+        for name, proc in nlp.components if nlp is not None else []:
+            if proc is self:  # found by identity: a renamed or sourced pipe keeps its nlp's name
+                nlp.get_pipe_config(name)[key] = value
 
     @property
     def tag_names(self) -> List[str]:
@@ -193,14 +243,22 @@ class CRFEntityRecognizer(TrainablePipe):
         return get_crf_module(self.model)
 
     def add_label(self, label: str) -> int:
+        """Add a label; after initialization the emission layer and the CRF's
+        transitions grow (the learned weights kept, the new tags' start at
+        zero, forbidden transitions still forbidden), as spaCy's `ner`
+        resizes its output layer. RETURNS (int): 0 if it was there, else 1."""
         if not isinstance(label, str):
             raise ValueError(Errors.E011.format(label=label))
         if label in self.labels:
             return 0
-        if self.crf is not None:
-            raise ValueError(Errors.E005.format(label=label, labels=list(self.labels)))
+        if label.startswith("!"):
+            # spaCy's deprecated negative-entity format, which its ner refuses too
+            raise ValueError(Errors.E052.format(label=label))
         self.cfg["labels"].append(label)
         self.vocab.strings.add(label)
+        if self.crf is not None:
+            resize_crf_head(self.model, self.tag_names)
+            self.cfg["tags_sha256"] = _tags_checksum(self.tag_names)
         return 1
 
     def initialize(
@@ -222,13 +280,24 @@ class CRFEntityRecognizer(TrainablePipe):
                 found.update(ent.label_ for ent in eg.reference.ents)
             for label in sorted(found):
                 self.add_label(label)
-        if not self.labels:
-            raise ValueError(Errors.E004)
         doc_sample = [eg.x for eg in islice(get_examples(), 10)]
-        if not doc_sample:
-            raise ValueError(Errors.E006)
+        if not self.labels and any(eg.reference.has_annotation("ENT_IOB") for eg in get_examples()):
+            # Annotated examples without a single entity: almost always the
+            # wrong corpus. (`nlp.initialize()` without examples passes a
+            # dummy one without annotation: a model with no label yet, as
+            # spaCy's `ner` allows.)
+            raise ValueError(Errors.E004)
         self._set_tags()
-        self.model.initialize(X=doc_sample)
+        if doc_sample:
+            self.model.initialize(X=doc_sample)
+        else:
+            # `nlp.initialize()` without examples, as spaCy's `ner` allows:
+            # the width comes from the tok2vec's nO.
+            width = tok2vec_width(self.model)
+            if width is None:
+                raise ValueError(Errors.E006)
+            self.model.get_ref("crf_head").set_dim("nI", width)
+            self.model.initialize()
         # Stored so that loading can build the torch head before reading its
         # weights: a transformer listener's width is not known until the
         # transformer is loaded and linked, after this component's from_disk.
@@ -269,6 +338,12 @@ class CRFEntityRecognizer(TrainablePipe):
             empty = [numpy.zeros((0,), dtype="float64") for _ in docs] if self.with_scores else None
             return CRFPredictions(tag_ids, empty)
         presets = [preset_biluo(doc) for doc in docs]
+        if self.crf is not None:
+            # A preset entity's label joins the labels, as in spaCy's `ner`
+            # (`test_ner_labels_added_implicitly_on_predict`).
+            for label in sorted({t[2:] for p in presets if p for t in p if t != "O" and t is not None}):
+                if label not in self.labels:
+                    self.add_label(label)
         spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
         return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores, presets)
 
@@ -376,6 +451,25 @@ class CRFEntityRecognizer(TrainablePipe):
                 blocked = [doc[t : t + 1] for t, token in enumerate(doc) if token.ent_iob == 3 and not token.ent_type]
                 doc.set_ents(list(doc.ents) + spans, blocked=blocked, default="outside")
 
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """TrainablePipe.update, after adding the gold labels the model does
+        not have yet (as spaCy's `ner` does): the emissions must have their
+        columns before the forward pass."""
+        examples = list(examples)
+        if self.crf is not None:
+            labels = set(self.labels)
+            new = {ent.label_ for eg in examples for ent in eg.reference.ents if ent.label_ not in labels}
+            for label in sorted(new):
+                self.add_label(label)
+        return super().update(examples, drop=drop, sgd=sgd, losses=losses)
+
     def tag_index(self) -> Dict[str, int]:
         """Tag name -> id, in the order of the model's output columns."""
         return {name: i for i, name in enumerate(self.tag_names)}
@@ -458,14 +552,36 @@ class CRFEntityRecognizer(TrainablePipe):
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()):
         """Two-phase load (as spacy-experimental's coref): cfg and vocab first,
         then the torch head is built from cfg, then its weights are read."""
+        saved: Dict = {}
         deserialize = {
-            "cfg": lambda b: self.cfg.update(_read_cfg(lambda: srsly.json_loads(b), "its cfg (bytes)")),
+            "cfg": lambda b: saved.update(_read_cfg(lambda: srsly.json_loads(b), "its cfg (bytes)")),
             "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
         }
         util.from_bytes(bytes_data, deserialize, exclude)
-        self._build_for_loading("its cfg (bytes)")
+        if self._load_cfg(saved):
+            self._build_for_loading("its cfg (bytes)")
         util.from_bytes(bytes_data, {"model": lambda b: _read_model(self.model, b, "its model (bytes)")}, exclude)
         return self
+
+    def _load_cfg(self, saved: Dict) -> bool:
+        """Take from a saved cfg what the weights depend on (labels, scheme,
+        nI, tag checksum, temperature) and any other key; the user settings
+        (scores, threshold, spans_key) stay those of the config, so that config
+        values and `spacy.load(..., config=...)` overrides win. RETURNS
+        (bool): whether the saved model has a built head to load into (an
+        uninitialized pipeline has none)."""
+        if not saved:  # cfg excluded: build from what the component has
+            return self.cfg.get("nI") is not None or bool(self.labels)
+        for key, value in saved.items():
+            if key not in USER_SETTINGS:
+                self.cfg[key] = value
+        for label in self.labels:
+            # the vocab may be excluded (a pipeline's own is loaded apart)
+            self.vocab.strings.add(label)
+        if "nI" in saved:
+            return saved["nI"] is not None
+        # saved before nI was stored: every such model was initialized
+        return bool(saved.get("labels"))
 
     def from_disk(self, path, *, exclude=tuple()):
         """As `from_bytes`, from the files `to_disk` wrote. A missing or
@@ -473,10 +589,12 @@ class CRFEntityRecognizer(TrainablePipe):
         missing pipeline (the commands print it as one line)."""
         path = util.ensure_path(path)
 
+        saved: Dict = {}
+
         def read_cfg(p):
             if not p.exists():
                 raise OSError(Errors.E017.format(path=p, problem="is missing"))
-            self.cfg.update(_read_cfg(lambda: srsly.read_json(p), p))
+            saved.update(_read_cfg(lambda: srsly.read_json(p), p))
 
         def read_model(p):
             if not p.exists():
@@ -488,7 +606,8 @@ class CRFEntityRecognizer(TrainablePipe):
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
         }
         util.from_disk(path, deserialize, exclude)
-        self._build_for_loading(str(path / "cfg"))
+        if self._load_cfg(saved):
+            self._build_for_loading(str(path / "cfg"))
         util.from_disk(path, {"model": read_model}, exclude)
         return self
 
@@ -497,8 +616,6 @@ def _check_confidence(cfg: Dict) -> None:
     threshold = cfg.get("threshold", 0.0)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(Errors.E019.format(threshold=threshold))
-    if threshold > 0.0 and not cfg.get("scores", False):
-        raise ValueError(Errors.E020.format(threshold=threshold))
 
 
 def _tags_checksum(names: List[str]) -> str:

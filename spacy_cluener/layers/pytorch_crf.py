@@ -57,6 +57,9 @@ class EmissionCRF(nn.Module):
 
     def __init__(self, nI: int, tag_names: Sequence[str], scheme: str, dropout: float = 0.0):
         super().__init__()
+        # What rebuilds the module (pickling, resizing): parametrized modules
+        # pickle only through their state_dict.
+        self.init_args = {"nI": nI, "tag_names": list(tag_names), "scheme": scheme, "dropout": dropout}
         self.dropout = nn.Dropout(dropout)
         self.emissions = nn.Linear(nI, len(tag_names))
         self.crf = CRF(len(tag_names), batch_first=True)
@@ -69,6 +72,41 @@ class EmissionCRF(nn.Module):
         parametrize.register_parametrization(self.crf, "start_transitions", _Mask(start))
         parametrize.register_parametrization(self.crf, "end_transitions", _Mask(end))
         parametrize.register_parametrization(self.crf, "transitions", _Mask(trans))
+
+    def __getstate__(self):
+        """Pickle as constructor arguments and weights: torch refuses to
+        pickle a module with parametrizations (the transition masks)."""
+        return {"init_args": self.init_args, "state_dict": self.state_dict(), "training": self.training}
+
+    def __setstate__(self, state):
+        self.__init__(**state["init_args"])
+        self.load_state_dict(state["state_dict"])
+        self.train(state["training"])
+
+    def resized(self, tag_names: Sequence[str]) -> "EmissionCRF":
+        """A copy for a larger tag set: the weights of the tags both share are
+        kept (matched by name), those of new tags start at zero as at
+        construction, and the scheme's masks are those of the new tag set, so
+        a forbidden transition stays forbidden."""
+        args = {**self.init_args, "tag_names": list(tag_names)}
+        new = EmissionCRF(**args)
+        device = self.emissions.weight.device
+        new.to(device)
+        old_index = {name: i for i, name in enumerate(self.init_args["tag_names"])}
+        pairs = [(j, old_index[name]) for j, name in enumerate(tag_names) if name in old_index]
+        new_ids = torch.tensor([j for j, _ in pairs], device=device)
+        old_ids = torch.tensor([i for _, i in pairs], device=device)
+        with torch.no_grad():
+            new.emissions.weight[new_ids] = self.emissions.weight[old_ids]
+            new.emissions.bias[new_ids] = self.emissions.bias[old_ids]
+            old_p, new_p = self.crf.parametrizations, new.crf.parametrizations
+            for name in ("start_transitions", "end_transitions"):
+                new_p[name].original[new_ids] = old_p[name].original[old_ids]
+            new_p["transitions"].original[new_ids.unsqueeze(1), new_ids.unsqueeze(0)] = old_p[
+                "transitions"
+            ].original[old_ids.unsqueeze(1), old_ids.unsqueeze(0)]
+        new.train(self.training)
+        return new
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """X (batch, length, nI) -> emissions (batch, length, n_tags)."""

@@ -16,3 +16,20 @@ SMALL_MODEL = {
         "subword_features": False,
     },
 }
+
+
+def add_ner(nlp, name="ner", config=None, **kwargs):
+    """spaCy's `nlp.add_pipe("ner")`, swapped to crf_ner with the small model."""
+    return nlp.add_pipe("crf_ner", name=name, config={"model": SMALL_MODEL, **(config or {})}, **kwargs)
+
+
+def create_ner(nlp, name="ner", config=None):
+    """spaCy's `nlp.create_pipe("ner")`, swapped to crf_ner."""
+    return nlp.create_pipe("crf_ner", name=name, config={"model": SMALL_MODEL, **(config or {})})
+
+
+def small_model():
+    """spaCy's `registry.resolve({"model": DEFAULT_NER_MODEL})["model"]`, swapped."""
+    from spacy import registry
+
+    return registry.resolve({"model": SMALL_MODEL}, validate=True)["model"]
