@@ -1,9 +1,15 @@
 """`crf_ner`: a trainable entity recognizer with a linear-chain CRF head.
 
 The model (see `layers/crf_tagger.py`) gives emission scores per token; this
-component turns gold entities into tags of its scheme, computes pytorch-crf's
-negative log-likelihood as the loss, and decodes with constrained Viterbi, so
-`doc.ents` is always a legal tag sequence read back with spaCy's BILUO helpers.
+component turns gold entities into tags of its scheme (or, for a partially
+annotated doc, into the tags each token may take), and the layers compute the
+CRF's negative log-likelihood as the loss and decode with constrained Viterbi
+(`layers/crf_batch.py`; no torch code here), so `doc.ents` is always a legal
+tag sequence read back with spaCy's BILUO helpers.
+
+As spaCy's `ner`, it keeps the entities set before it (label, bounds, kb_id)
+and blocked tokens, predicting around them; it grows when a label is added
+after initialization. See docs/spacy-contracts.md.
 
 Each entity's confidence is its CRF marginal, the probability of its exact tag
 sub-sequence (`layers/crf_marginals.py`), in `doc.spans[spans_key]` with
