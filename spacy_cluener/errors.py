@@ -3,15 +3,15 @@ from spacy.errors import ErrorsWithCodes, filter_warning
 
 
 class Warnings(metaclass=ErrorsWithCodes):
-    W001 = ("The gold entities of {n} doc(s) in this batch are incomplete (missing or "
-            "misaligned tokens); the CRF needs a tag for every token, so they are left "
-            "out of the loss.")
+    W001 = ("{n} doc(s) in this batch have no usable gold tag (every token missing or "
+            "misaligned, or known tags that no legal tag path agrees with), so they are "
+            "left out of the loss. Docs with some tags missing train on the known ones.")
     W002 = "The report's micro F {ours} differs from spaCy's ents_f {spacy} on the same examples."
     W003 = ("The {n} example(s) being scored have no gold entities at all, so every entity "
             "score is 0 or missing and says nothing about the model. An evaluation or dev "
             "corpus needs annotated entities: check [paths.dev] (an unlabelled file such as "
             "CLUENER test.json converts to docs without entities).")
-    W009 = ("{n} user-dictionary word(s) longer than max_word_length={max_length} were left "
+    W004 = ("{n} user-dictionary word(s) longer than max_word_length={max_length} were left "
             "out of the lexicon (e.g. {example!r}): raise "
             "[components.tok2vec.model.embed.lexicon] max_word_length to keep them.")
 
@@ -105,3 +105,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "drop --model-name, or pass the training config instead.")
     E046 = ("{model} has no component with factory 'transformer', so --model-name has nothing to "
             "replace: give a transformer config (e.g. configs/trf_crf.cfg).")
+    # E050-E059: crf_ner settings and labels
+    E050 = "crf_ner: spans_key must be a non-empty string, not {value!r}."
+    E051 = "crf_ner: temperature must be above 0, not {value!r}."
+    E052 = ("crf_ner: label {label!r} is spaCy's deprecated negative-entity format ('!' prefix); "
+            "give negative examples as missing tags or use another label name.")

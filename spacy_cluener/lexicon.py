@@ -200,7 +200,7 @@ class Lexicon:
 
         lexicon = cls(entries(), max_length=max_length)
         if lexicon.user_too_long:
-            warnings.warn(Warnings.W009.format(
+            warnings.warn(Warnings.W004.format(
                 n=len(lexicon.user_too_long), max_length=max_length, example=lexicon.user_too_long[0],
             ), stacklevel=2)
         return lexicon

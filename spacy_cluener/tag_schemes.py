@@ -8,6 +8,7 @@ guessed from the tags a model predicts.
 """
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+import numpy
 from spacy.errors import Errors as SpacyErrors
 from spacy.tokens import Doc
 from spacy.training import offsets_to_biluo_tags
@@ -189,3 +190,54 @@ def is_valid_biluo(tags: Sequence[str]) -> Optional[int]:
     if not allowed_end(tags[-1], "BILUO"):
         return len(tags)
     return None
+
+
+def known_tags_mask(
+    biluo: Sequence[Optional[str]], tag_names: Sequence[str], scheme: str
+) -> "numpy.ndarray":
+    """(length, n_tags) bool: the tags each token may take, given BILUO tags
+    with None or "-" where a token's tag is unknown (it may take any tag).
+
+    A known tag allows only itself (in `scheme`), or only "O" if its label is
+    not among `tag_names`. In BIO an entity's end is not written on its last
+    token: an unknown token right after a known entity of label X may not be
+    I-X, which would extend it. The other neighbour rules are the scheme's
+    transitions, which the CRF enforces.
+    """
+    index = {name: i for i, name in enumerate(tag_names)}
+    out = numpy.ones((len(biluo), len(tag_names)), dtype=bool)
+    for i, tag in enumerate(biluo):
+        if tag is None or tag == "-":
+            if scheme == "BIO" and i > 0 and biluo[i - 1] not in (None, "-", "O"):
+                prefix, label = split_tag(biluo[i - 1])
+                cont = index.get(f"I-{label}")
+                if prefix in ("L", "U") and cont is not None:
+                    out[i, cont] = False
+            continue
+        out[i] = False
+        out[i, index.get(biluo_to_scheme([tag], scheme)[0], index["O"])] = True
+    return out
+
+
+def preset_biluo(doc: Doc) -> Optional[List[Optional[str]]]:
+    """The BILUO tags that entities set before a recognizer runs impose, as
+    spaCy's `ner` reads them (`_parser_internals/ner.pyx`, each move's
+    `is_valid`): a token of a preset entity keeps its tag, a blocked token
+    (`doc.set_ents(blocked=...)`: ent_iob B, no label) is "O"; None for a
+    token the recognizer decides (ent_iob missing or O). None if no token of
+    the doc is preset or blocked."""
+    iob = [token.ent_iob for token in doc]
+    if not any(v in (1, 3) for v in iob):
+        return None
+    out: List[Optional[str]] = []
+    for i, token in enumerate(doc):
+        inside_next = i + 1 < len(iob) and iob[i + 1] == 1
+        if iob[i] == 3 and not token.ent_type:
+            out.append("O")
+        elif iob[i] == 3:
+            out.append(("B-" if inside_next else "U-") + token.ent_type_)
+        elif iob[i] == 1:
+            out.append(("I-" if inside_next else "L-") + token.ent_type_)
+        else:
+            out.append(None)
+    return out

@@ -199,7 +199,7 @@ def test_user_words_too_long_are_reported_once(tmp_path):
     """Issue 24 #4: words over max_word_length were dropped without a word."""
     path = tmp_path / "user.txt"
     path.write_text("上海 3\n中华人民共和国国务院 5 nt\n中华人民共和国外交部 5 nt\n", encoding="utf8")
-    with pytest.warns(UserWarning, match=r"W009\] 2 user-dictionary word\(s\) longer than max_word_length=8"):
+    with pytest.warns(UserWarning, match=r"W004\] 2 user-dictionary word\(s\) longer than max_word_length=8"):
         lexicon = Lexicon.from_files(None, [str(path)], max_length=8)
     assert lexicon.words == ["上海"]
 

@@ -1,9 +1,15 @@
 """`crf_ner`: a trainable entity recognizer with a linear-chain CRF head.
 
 The model (see `layers/crf_tagger.py`) gives emission scores per token; this
-component turns gold entities into tags of its scheme, computes pytorch-crf's
-negative log-likelihood as the loss, and decodes with constrained Viterbi, so
-`doc.ents` is always a legal tag sequence read back with spaCy's BILUO helpers.
+component turns gold entities into tags of its scheme (or, for a partially
+annotated doc, into the tags each token may take), and the layers compute the
+CRF's negative log-likelihood as the loss and decode with constrained Viterbi
+(`layers/crf_batch.py`; no torch code here), so `doc.ents` is always a legal
+tag sequence read back with spaCy's BILUO helpers.
+
+As spaCy's `ner`, it keeps the entities set before it (label, bounds, kb_id)
+and blocked tokens, predicting around them; it grows when a label is added
+after initialization. See docs/spacy-contracts.md.
 
 Each entity's confidence is its CRF marginal, the probability of its exact tag
 sub-sequence (`layers/crf_marginals.py`), in `doc.spans[spans_key]` with
@@ -17,7 +23,6 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy
 import srsly
-import torch
 from spacy import util
 from spacy.attrs import IDX, IS_SPACE
 from spacy.language import Language
@@ -26,21 +31,22 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.training.iob_utils import tags_to_entities
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, torch2xp, xp2torch
+from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
-from ..layers.crf_marginals import crf_posteriors, span_marginals
-from ..layers.crf_tagger import (
-    build_crf_head,
-    get_crf_module,
-    pad,
-    set_tag_names,
-    tok2vec_width,
-)
-from ..layers.pytorch_crf import FORBIDDEN, length_mask
+from ..layers.crf_batch import crf_decode, crf_loss, legal_under_scheme
+from ..layers.crf_tagger import build_crf_head, get_crf_module, resize_crf_head, set_tag_names, tok2vec_width
 from ..scoring import score_entities
-from ..tag_schemes import biluo_to_scheme, check_scheme, gold_biluo, scheme_to_biluo, tag_names
+from ..tag_schemes import (
+    biluo_to_scheme,
+    check_scheme,
+    gold_biluo,
+    known_tags_mask,
+    preset_biluo,
+    scheme_to_biluo,
+    tag_names,
+)
 
 default_model_config = """
 [model]
@@ -64,6 +70,11 @@ DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
 # forward-backward costs about half of Viterbi. `report` and `predict
 # --scores` turn it on for their run.
 DEFAULT_SCORES = False
+# What a saved cfg does not give a loaded component: the user settings, which
+# come from the config (so config values and load-time overrides win). The
+# rest (labels, scheme, nI, tags_sha256, temperature: what the weights depend
+# on) comes from the saved cfg.
+USER_SETTINGS = ("scores", "threshold", "spans_key")
 
 
 @Language.factory(
@@ -104,10 +115,14 @@ def make_crf_ner(
         (they stay in `doc.spans[spans_key]`); 0.0 keeps every Viterbi entity.
     spans_key (str): the `doc.spans` key of the entities and their scores.
     """
-    return CRFEntityRecognizer(
+    component = CRFEntityRecognizer(
         nlp.vocab, model, name, scheme=scheme, scorer=scorer, scores=scores, threshold=threshold,
         spans_key=spans_key,
     )
+    # The setters write user settings through to nlp's config, so that
+    # nlp.to_disk saves the current values in config.cfg.
+    component._nlp = nlp
+    return component
 
 
 class CRFPredictions(NamedTuple):
@@ -138,19 +153,27 @@ class CRFEntityRecognizer(TrainablePipe):
         self.vocab = vocab
         self.model = model
         self.name = name
-        # Settings live in cfg, which is saved with the model; a saved cfg
-        # without them (older models) keeps these values.
+        self._nlp: Optional[Language] = None
+        # cfg is saved with the model. What the weights depend on (labels,
+        # scheme, nI, tags_sha256, temperature) is read back from it at load;
+        # the user settings (scores, threshold, spans_key) come from the
+        # config, as for spaCy's components (see `from_disk`). Written only
+        # through the setters below and `add_label`/`initialize`.
         self.cfg: Dict = {
             "labels": [],
             "scheme": check_scheme(scheme),
-            "scores": bool(scores),
-            "threshold": float(threshold),
-            "spans_key": spans_key,
+            "scores": False,
+            "threshold": 0.0,
+            "spans_key": "crf_ner",
             # Marginals of the scores divided by it (1.0: the CRF's own).
             "temperature": 1.0,
+            # The head's input width, set by `initialize`; None: not built.
+            "nI": None,
         }
         self.scorer = scorer
-        _check_confidence(self.cfg)
+        self.with_scores = scores
+        self.threshold = threshold
+        self.spans_key = spans_key
 
     @property
     def labels(self):
@@ -168,9 +191,22 @@ class CRFEntityRecognizer(TrainablePipe):
     def spans_key(self) -> str:
         return self.cfg.get("spans_key", "crf_ner")
 
+    @spans_key.setter
+    def spans_key(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError(Errors.E050.format(value=value))
+        self._set_setting("spans_key", value)
+
     @property
     def with_scores(self) -> bool:
-        return bool(self.cfg.get("scores", False))
+        """Whether entity scores are computed: `scores`, or implied by a
+        threshold above 0 (which needs them; `spacy find-threshold` sets only
+        the threshold)."""
+        return bool(self.cfg.get("scores", False)) or self.threshold > 0.0
+
+    @with_scores.setter
+    def with_scores(self, value: bool) -> None:
+        self._set_setting("scores", bool(value))
 
     @property
     def threshold(self) -> float:
@@ -178,10 +214,30 @@ class CRFEntityRecognizer(TrainablePipe):
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        """The precision/recall knob, also on a loaded pipeline (the saved
-        cfg overrides the config's value at load)."""
-        _check_confidence({**self.cfg, "threshold": float(value)})
-        self.cfg["threshold"] = float(value)
+        """The precision/recall knob, also on a loaded pipeline."""
+        _check_confidence({"threshold": float(value)})
+        self._set_setting("threshold", float(value))
+
+    @property
+    def temperature(self) -> float:
+        return float(self.cfg.get("temperature", 1.0))
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        """Set by calibration (`training/temperature.py`); saved with the
+        weights, whose scores it rescales."""
+        if not value > 0.0:
+            raise ValueError(Errors.E051.format(value=value))
+        self.cfg["temperature"] = float(value)
+
+    def _set_setting(self, key: str, value) -> None:
+        """cfg, and nlp's config of this component when it has one, so that
+        `nlp.to_disk` writes the current value into config.cfg."""
+        self.cfg[key] = value
+        nlp = getattr(self, "_nlp", None)
+        for name, proc in nlp.components if nlp is not None else []:
+            if proc is self:  # found by identity: a renamed or sourced pipe keeps its nlp's name
+                nlp.get_pipe_config(name)[key] = value
 
     @property
     def tag_names(self) -> List[str]:
@@ -193,14 +249,22 @@ class CRFEntityRecognizer(TrainablePipe):
         return get_crf_module(self.model)
 
     def add_label(self, label: str) -> int:
+        """Add a label; after initialization the emission layer and the CRF's
+        transitions grow (the learned weights kept, the new tags' start at
+        zero, forbidden transitions still forbidden), as spaCy's `ner`
+        resizes its output layer. RETURNS (int): 0 if it was there, else 1."""
         if not isinstance(label, str):
             raise ValueError(Errors.E011.format(label=label))
         if label in self.labels:
             return 0
-        if self.crf is not None:
-            raise ValueError(Errors.E005.format(label=label, labels=list(self.labels)))
+        if label.startswith("!"):
+            # spaCy's deprecated negative-entity format, which its ner refuses too
+            raise ValueError(Errors.E052.format(label=label))
         self.cfg["labels"].append(label)
         self.vocab.strings.add(label)
+        if self.crf is not None:
+            resize_crf_head(self.model, self.tag_names)
+            self.cfg["tags_sha256"] = _tags_checksum(self.tag_names)
         return 1
 
     def initialize(
@@ -222,13 +286,24 @@ class CRFEntityRecognizer(TrainablePipe):
                 found.update(ent.label_ for ent in eg.reference.ents)
             for label in sorted(found):
                 self.add_label(label)
-        if not self.labels:
-            raise ValueError(Errors.E004)
         doc_sample = [eg.x for eg in islice(get_examples(), 10)]
-        if not doc_sample:
-            raise ValueError(Errors.E006)
+        if not self.labels and any(eg.reference.has_annotation("ENT_IOB") for eg in get_examples()):
+            # Annotated examples without a single entity: almost always the
+            # wrong corpus. (`nlp.initialize()` without examples passes a
+            # dummy one without annotation: a model with no label yet, as
+            # spaCy's `ner` allows.)
+            raise ValueError(Errors.E004)
         self._set_tags()
-        self.model.initialize(X=doc_sample)
+        if doc_sample:
+            self.model.initialize(X=doc_sample)
+        else:
+            # `nlp.initialize()` without examples, as spaCy's `ner` allows:
+            # the width comes from the tok2vec's nO.
+            width = tok2vec_width(self.model)
+            if width is None:
+                raise ValueError(Errors.E006)
+            self.model.get_ref("crf_head").set_dim("nI", width)
+            self.model.initialize()
         # Stored so that loading can build the torch head before reading its
         # weights: a transformer listener's width is not known until the
         # transformer is loaded and linked, after this component's from_disk.
@@ -260,14 +335,23 @@ class CRFEntityRecognizer(TrainablePipe):
 
     def predict(self, docs: Iterable[Doc]) -> CRFPredictions:
         """Tag ids per doc, from constrained Viterbi over the emissions, and,
-        if scores are on, the marginal of each entity of the Viterbi path."""
+        if scores are on, the marginal of each entity it predicts. Entities
+        set before this component and blocked tokens constrain the path (see
+        `_allowed`): they are kept, and the model predicts around them."""
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             tag_ids = [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
             empty = [numpy.zeros((0,), dtype="float64") for _ in docs] if self.with_scores else None
             return CRFPredictions(tag_ids, empty)
+        presets = [preset_biluo(doc) for doc in docs]
+        if self.crf is not None:
+            # A preset entity's label joins the labels, as in spaCy's `ner`
+            # (`test_ner_labels_added_implicitly_on_predict`).
+            for label in sorted({t[2:] for p in presets if p for t in p if t != "O" and t is not None}):
+                if label not in self.labels:
+                    self.add_label(label)
         spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
-        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores)
+        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores, presets)
 
     def _decode(
         self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
@@ -276,75 +360,51 @@ class CRFEntityRecognizer(TrainablePipe):
         return self._decode_and_score(scores, spaces, False).tag_ids
 
     def _decode_and_score(
-        self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]], with_scores: bool
+        self,
+        scores: List[Floats2d],
+        spaces: Optional[List[numpy.ndarray]],
+        with_scores: bool,
+        presets: Optional[List[Optional[List[Optional[str]]]]] = None,
     ) -> CRFPredictions:
-        """Viterbi over the emissions. Tokens flagged in `spaces` (standalone
-        whitespace: two spaces, a newline) are decoded as `O`. spaCy's `ner`
-        never starts an entity on whitespace either; here it matters more,
-        because a transformer gives such a token no wordpiece, hence a zero
-        vector, so its emissions carry no evidence. With `with_scores`, the
-        marginals are those of the same constrained CRF, whitespace rule and
-        all."""
-        crf = self.crf
-        lengths = [len(s) for s in scores]
-        keep = [i for i, n in enumerate(lengths) if n > 0]
-        out = [numpy.zeros((n,), dtype="int64") for n in lengths]
-        span_scores = [numpy.zeros((0,), dtype="float64") for _ in lengths] if with_scores else None
-        entities = [[] for _ in lengths] if with_scores else None
-        if not keep:
-            return CRFPredictions(out, span_scores, entities)
-        device = next(crf.parameters()).device
-        emissions = xp2torch(pad(self.model, [scores[i] for i in keep], len(self.tag_names)), device=device)
-        mask = length_mask([lengths[i] for i in keep], device)
-        if spaces is not None and any(spaces[i].any() for i in keep):
-            # Filled on the host and copied once: row-by-row writes into a
-            # GPU tensor are one host-to-device copy per doc.
-            is_space = torch.zeros(mask.shape, dtype=torch.bool)
-            for row, i in enumerate(keep):
-                is_space[row, : lengths[i]] = torch.from_numpy(spaces[i])
-            is_space = is_space.to(device)
-            not_o = torch.tensor([name != "O" for name in self.tag_names], device=device)
-            emissions = emissions.masked_fill(is_space.unsqueeze(-1) & not_o, FORBIDDEN)
-        best_t = crf.decode(emissions, mask)
-        best = best_t.cpu().numpy()
-        for row, i in enumerate(keep):
-            out[i] = best[row, : lengths[i]]
+        """Viterbi over the emissions, restricted per token by `_allowed`.
+        With `with_scores`, the marginals of the entities this component
+        predicts (not the preset ones), under the same constraints."""
+        if presets is None:
+            presets = [None] * len(scores)
+        if spaces is None:
+            spaces = [None] * len(scores)
+        allowed = [self._allowed(len(s), sp, pre) for s, sp, pre in zip(scores, spaces, presets)]
+        read = None
         if with_scores:
-            read = self._entity_reader()
-            for i in keep:
-                entities[i] = read(out[i])
-            self._score_entities(emissions, mask, best_t, keep, entities, span_scores)
-        return CRFPredictions(out, span_scores, entities)
+            reader = self._entity_reader()
 
-    def _score_entities(self, emissions, mask, best, keep, entities, span_scores) -> None:
-        """The marginal of every entity on the Viterbi paths, all of the
-        batch in one forward-backward pass, into `span_scores` (per doc,
-        aligned with `entities`)."""
-        rows, starts, ends, stops, owners = [], [], [], [], []
-        for row, i in enumerate(keep):
-            for start, end, _label, stop in entities[i]:
-                rows.append(row)
-                starts.append(start)
-                ends.append(end - 1)
-                stops.append(stop)
-                owners.append(i)
-        if not rows:
-            return
-        crf = self.crf.crf
-        with torch.no_grad():
-            params = [emissions.float(), crf.start_transitions, crf.end_transitions, crf.transitions]
-        temperature = float(self.cfg.get("temperature", 1.0))
-        if temperature != 1.0:
-            # Forbidden entries stay FORBIDDEN: the constraints do not soften.
-            params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
-        post = crf_posteriors(params[0], mask, *params[1:])
-        device = emissions.device
-        as_long = lambda values: torch.tensor(values, dtype=torch.long, device=device)  # noqa: E731
-        probs = span_marginals(post, best, as_long(rows), as_long(starts), as_long(ends), as_long(stops))
-        probs = probs.cpu().numpy()
-        owners = numpy.asarray(owners)
-        for i in set(owners.tolist()):
-            span_scores[i] = probs[owners == i]
+            def read(i: int, ids: numpy.ndarray):
+                return [e for e in reader(ids) if presets[i] is None or presets[i][e[0]] is None]
+
+        decoded = crf_decode(
+            self.model, scores, allowed, len(self.tag_names), read, float(self.cfg.get("temperature", 1.0))
+        )
+        return CRFPredictions(decoded.tag_ids, decoded.scores, decoded.entities)
+
+    def _allowed(
+        self, length: int, spaces: Optional[numpy.ndarray], preset: Optional[List[Optional[str]]]
+    ) -> Optional[numpy.ndarray]:
+        """(length, n_tags) bool mask of the tags each token may take, or
+        None for no constraint. A preset token takes its own tag (a blocked
+        one "O"); a free token of standalone whitespace (two spaces, a
+        newline) takes "O". spaCy's `ner` never starts an entity on
+        whitespace either; here it matters more, because a transformer gives
+        such a token no wordpiece, hence a zero vector, so its emissions
+        carry no evidence."""
+        has_space = spaces is not None and bool(spaces.any())
+        if preset is None and not has_space:
+            return None
+        names = self.tag_names
+        allowed = known_tags_mask(preset or [None] * length, names, self.scheme)
+        if has_space:
+            free_space = spaces if preset is None else spaces & numpy.array([p is None for p in preset])
+            allowed[free_space, 1:] = False  # tag 0 is "O" (tag_names puts it first)
+        return allowed
 
     def _entity_reader(self) -> Callable[[numpy.ndarray], List[Tuple[int, int, str, int]]]:
         """A function from a tag-id sequence to its entities (start, end,
@@ -366,17 +426,23 @@ class CRFEntityRecognizer(TrainablePipe):
         return read
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        """doc.ents from the Viterbi entities (those scoring >= threshold),
-        and all of them in doc.spans[spans_key], with attrs["scores"] aligned
-        when scores are on (as spaCy's spancat). `predictions`: `predict`'s
-        CRFPredictions, or a plain list of tag ids (no scores)."""
+        """doc.ents: the entities set before this component (label, bounds,
+        kb_id kept), blocked tokens still blocked, and the predicted entities
+        (those scoring >= threshold) around them; the predicted ones in
+        doc.spans[spans_key], with attrs["scores"] aligned when scores are on
+        (as spaCy's spancat). `predictions`: `predict`'s CRFPredictions, or a
+        plain list of tag ids (no scores)."""
         if not isinstance(predictions, CRFPredictions):
             predictions = CRFPredictions(list(predictions), None)
         key = self.spans_key
         threshold = self.threshold
-        read = self._entity_reader() if predictions.entities is None else None
+        read = self._entity_reader()
         for i, (doc, ids) in enumerate(zip(docs, predictions.tag_ids)):
-            found = predictions.entities[i] if read is None else read(ids)
+            preset = preset_biluo(doc)
+            if predictions.entities is not None:
+                found = predictions.entities[i]
+            else:
+                found = [e for e in read(ids) if preset is None or preset[e[0]] is None]
             spans = [Span(doc, start, end, label=label) for start, end, label, _ in found]
             group = SpanGroup(doc, name=key, spans=spans)
             if predictions.scores is not None:
@@ -385,11 +451,42 @@ class CRFEntityRecognizer(TrainablePipe):
                 if threshold > 0.0:
                     spans = [span for span, score in zip(spans, scores) if score >= threshold]
             doc.spans[key] = group
-            doc.ents = spans
+            if preset is None:
+                doc.ents = spans
+            else:
+                blocked = [doc[t : t + 1] for t, token in enumerate(doc) if token.ent_iob == 3 and not token.ent_type]
+                doc.set_ents(list(doc.ents) + spans, blocked=blocked, default="outside")
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """TrainablePipe.update, after adding the gold labels the model does
+        not have yet (as spaCy's `ner` does): the emissions must have their
+        columns before the forward pass."""
+        examples = list(examples)
+        if self.crf is not None:
+            labels = set(self.labels)
+            new = {ent.label_ for eg in examples for ent in eg.reference.ents if ent.label_ not in labels}
+            for label in sorted(new):
+                self.add_label(label)
+        return super().update(examples, drop=drop, sgd=sgd, losses=losses)
 
     def tag_index(self) -> Dict[str, int]:
         """Tag name -> id, in the order of the model's output columns."""
         return {name: i for i, name in enumerate(self.tag_names)}
+
+    def gold_biluo(self, example: Example) -> List[Optional[str]]:
+        """The gold BILUO tags of an example, aligned to its predicted tokens,
+        None or "-" where a token's tag is unknown."""
+        if _same_tokens(example):
+            # Skips Example's alignment, which is rebuilt for every update.
+            return gold_biluo(example.reference)
+        return example.get_aligned_ner()
 
     def gold_tag_ids(
         self, example: Example, index: Optional[Dict[str, int]] = None
@@ -399,11 +496,9 @@ class CRFEntityRecognizer(TrainablePipe):
         index (Optional[Dict[str, int]]): `tag_index()`, passed in by callers
             that convert a whole batch so it is built once, not per example.
         """
-        if _same_tokens(example):
-            # Skips Example's alignment, which is rebuilt for every update.
-            biluo = gold_biluo(example.reference)
-        else:
-            biluo = example.get_aligned_ner()
+        return self._gold_ids(self.gold_biluo(example), index)
+
+    def _gold_ids(self, biluo, index: Optional[Dict[str, int]] = None) -> Optional[List[int]]:
         if any(tag is None or tag == "-" for tag in biluo):
             return None
         if index is None:
@@ -417,39 +512,44 @@ class CRFEntityRecognizer(TrainablePipe):
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
         """CRF negative log-likelihood and its gradient for the emissions.
 
-        The gradients of the CRF's own transition scores are accumulated on
-        the torch parameters, which `finish_update` applies with the optimizer.
+        A fully annotated doc gives the likelihood of its gold path; a doc
+        with missing tags that of the paths agreeing with its known tags (the
+        missing tokens are summed over); a doc with no known tag adds nothing
+        (W001). The gradients of the CRF's own transition scores are
+        accumulated on the torch parameters, which `finish_update` applies
+        with the optimizer.
         """
         examples = list(examples)
         validate_examples(examples, "CRFEntityRecognizer.get_loss")
         index = self.tag_index()
-        gold = [self.gold_tag_ids(eg, index) if len(eg.predicted) else None for eg in examples]
-        keep = [i for i, tags in enumerate(gold) if tags is not None]
-        skipped = sum(1 for eg, tags in zip(examples, gold) if tags is None and len(eg.predicted))
+        names = self.tag_names
+        gold: List[Optional[List[int]]] = []
+        allowed: List[Optional[numpy.ndarray]] = []
+        skipped = 0
+        for eg in examples:
+            ids, mask = None, None
+            if len(eg.predicted):
+                biluo = self.gold_biluo(eg)
+                ids = self._gold_ids(biluo, index)
+                if ids is None and any(tag not in (None, "-") for tag in biluo):
+                    self._check_labels(biluo, index)
+                    mask = known_tags_mask(biluo, names, self.scheme)
+                    if not legal_under_scheme(self.model, mask):
+                        mask = None
+                skipped += ids is None and mask is None
+            gold.append(ids)
+            allowed.append(mask)
         if skipped:
             warnings.warn(Warnings.W001.format(n=skipped), stacklevel=2)
-        d_scores = [self.model.ops.alloc2f(*s.shape) for s in scores]
-        if not keep:
-            return 0.0, d_scores
-        crf = self.crf
-        device = next(crf.parameters()).device
-        lengths = [len(gold[i]) for i in keep]
-        emissions = xp2torch(
-            pad(self.model, [scores[i] for i in keep], len(self.tag_names)),
-            requires_grad=True,
-            device=device,
-        )
-        # Filled on the host, copied to the device once (not once per doc).
-        tags = torch.zeros(emissions.shape[:2], dtype=torch.long)
-        for row, i in enumerate(keep):
-            tags[row, : lengths[row]] = torch.tensor(gold[i], dtype=torch.long)
-        tags = tags.to(device)
-        loss = crf.nll(emissions, tags, length_mask(lengths, device))
-        loss.backward()
-        d_emissions = torch2xp(emissions.grad)
-        for row, i in enumerate(keep):
-            d_scores[i] = self.model.ops.as_contig(d_emissions[row, : lengths[row]])
-        return float(loss.item()), d_scores
+        if all(g is None for g in gold) and all(a is None for a in allowed):
+            return 0.0, [self.model.ops.alloc2f(*s.shape) for s in scores]
+        return crf_loss(self.model, scores, gold, allowed, len(names))
+
+    def _check_labels(self, biluo, index: Dict[str, int]) -> None:
+        """E013 for a known tag whose label the model does not have."""
+        for tag in biluo_to_scheme([t for t in biluo if t not in (None, "-")], self.scheme):
+            if tag not in index:
+                raise ValueError(Errors.E013.format(tag=tag, labels=list(self.labels)))
 
     def score(self, examples: Iterable[Example], **kwargs):
         validate_examples(examples, "CRFEntityRecognizer.score")
@@ -458,14 +558,36 @@ class CRFEntityRecognizer(TrainablePipe):
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()):
         """Two-phase load (as spacy-experimental's coref): cfg and vocab first,
         then the torch head is built from cfg, then its weights are read."""
+        saved: Dict = {}
         deserialize = {
-            "cfg": lambda b: self.cfg.update(_read_cfg(lambda: srsly.json_loads(b), "its cfg (bytes)")),
+            "cfg": lambda b: saved.update(_read_cfg(lambda: srsly.json_loads(b), "its cfg (bytes)")),
             "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
         }
         util.from_bytes(bytes_data, deserialize, exclude)
-        self._build_for_loading("its cfg (bytes)")
+        if self._load_cfg(saved):
+            self._build_for_loading("its cfg (bytes)")
         util.from_bytes(bytes_data, {"model": lambda b: _read_model(self.model, b, "its model (bytes)")}, exclude)
         return self
+
+    def _load_cfg(self, saved: Dict) -> bool:
+        """Take from a saved cfg what the weights depend on (labels, scheme,
+        nI, tag checksum, temperature) and any other key; the user settings
+        (scores, threshold, spans_key) stay those of the config, so that config
+        values and `spacy.load(..., config=...)` overrides win. RETURNS
+        (bool): whether the saved model has a built head to load into (an
+        uninitialized pipeline has none)."""
+        if not saved:  # cfg excluded: build from what the component has
+            return self.cfg.get("nI") is not None or bool(self.labels)
+        for key, value in saved.items():
+            if key not in USER_SETTINGS:
+                self.cfg[key] = value
+        for label in self.labels:
+            # the vocab may be excluded (a pipeline's own is loaded apart)
+            self.vocab.strings.add(label)
+        if "nI" in saved:
+            return saved["nI"] is not None
+        # saved before nI was stored: every such model was initialized
+        return bool(saved.get("labels"))
 
     def from_disk(self, path, *, exclude=tuple()):
         """As `from_bytes`, from the files `to_disk` wrote. A missing or
@@ -473,10 +595,12 @@ class CRFEntityRecognizer(TrainablePipe):
         missing pipeline (the commands print it as one line)."""
         path = util.ensure_path(path)
 
+        saved: Dict = {}
+
         def read_cfg(p):
             if not p.exists():
                 raise OSError(Errors.E017.format(path=p, problem="is missing"))
-            self.cfg.update(_read_cfg(lambda: srsly.read_json(p), p))
+            saved.update(_read_cfg(lambda: srsly.read_json(p), p))
 
         def read_model(p):
             if not p.exists():
@@ -488,7 +612,8 @@ class CRFEntityRecognizer(TrainablePipe):
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
         }
         util.from_disk(path, deserialize, exclude)
-        self._build_for_loading(str(path / "cfg"))
+        if self._load_cfg(saved):
+            self._build_for_loading(str(path / "cfg"))
         util.from_disk(path, {"model": read_model}, exclude)
         return self
 
@@ -497,8 +622,6 @@ def _check_confidence(cfg: Dict) -> None:
     threshold = cfg.get("threshold", 0.0)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(Errors.E019.format(threshold=threshold))
-    if threshold > 0.0 and not cfg.get("scores", False):
-        raise ValueError(Errors.E020.format(threshold=threshold))
 
 
 def _tags_checksum(names: List[str]) -> str:

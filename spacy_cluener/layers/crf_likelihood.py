@@ -22,6 +22,10 @@ import torch
 
 # Internal dtype of the recursion (see module docstring).
 _WORK = torch.float64
+# Score given to a forbidden transition or tag. Finite so that masked sums stay
+# finite; low enough that no sequence of emissions can make a forbidden path
+# win, and exp() of it, shifted by a position's max, is an exact 0 in float64.
+FORBIDDEN = -10000.0
 
 
 def crf_log_likelihood(
@@ -45,6 +49,48 @@ def crf_log_likelihood(
     gold = gold_score(emissions, tags, mask, start_transitions, end_transitions, transitions)
     log_z = crf_log_partition(emissions, mask, start_transitions, end_transitions, transitions)
     return gold - log_z
+
+
+def crf_partial_log_likelihood(
+    emissions: torch.Tensor,
+    allowed: torch.Tensor,
+    mask: torch.Tensor,
+    start_transitions: torch.Tensor,
+    end_transitions: torch.Tensor,
+    transitions: torch.Tensor,
+) -> torch.Tensor:
+    """Log-probability of the set of tag paths that agree with the known tags,
+    per sequence: the log-partition restricted to `allowed`, minus log Z.
+
+    A partially annotated doc (tokens with a missing tag, spaCy's "-") thus
+    trains on what is annotated: the missing tokens are summed over. With one
+    allowed tag per position it is `crf_log_likelihood` (by another route:
+    fully annotated docs keep that function). The restriction sets the
+    emissions of the other tags to FORBIDDEN, which the float64 recursion
+    turns into exact zeros, as it does forbidden transitions; their gradient
+    is 0.
+
+    allowed (Tensor): (batch, length, tags) bool; every real position needs
+        at least one allowed tag, and the known tags a legal path (check with
+        `has_legal_path`).
+    RETURNS (Tensor): (batch,) in the dtype of `emissions`, <= 0.
+    """
+    mask = mask.bool()
+    constrained = emissions.masked_fill(~allowed.bool(), FORBIDDEN)
+    log_z_known = crf_log_partition(constrained, mask, start_transitions, end_transitions, transitions)
+    log_z = crf_log_partition(emissions, mask, start_transitions, end_transitions, transitions)
+    return log_z_known - log_z
+
+
+def has_legal_path(allowed, start_ok, end_ok, trans_ok) -> bool:
+    """Whether some tag path allowed at every position (allowed: (length,
+    tags) bool) is legal under the scheme's start/end/transition masks (bool
+    arrays or tensors): gold tags cut by a misalignment could leave none,
+    and then the constrained sum is only forbidden paths."""
+    reach = allowed[0] & start_ok
+    for t in range(1, len(allowed)):
+        reach = (reach[:, None] & trans_ok).any(0) & allowed[t]
+    return bool((reach & end_ok).any())
 
 
 def gold_score(emissions, tags, mask, start_transitions, end_transitions, transitions):

@@ -69,6 +69,27 @@ def build_crf_head(head: Model, nI: int) -> None:
     mark_head(head)
 
 
+def resize_crf_head(model: Model, tag_names: Sequence[str]) -> None:
+    """Grow a built head to a larger tag set (a label added after
+    initialization), keeping the learned weights (`EmissionCRF.resized`).
+    The torch module gets a new wrapper, hence a new shim id, so the
+    optimizer starts fresh moments for the resized parameters instead of
+    meeting the old shapes."""
+    head = model.get_ref("crf_head")
+    head.attrs["tag_names"] = list(tag_names)
+    if not head.layers:
+        return
+    old = head.layers[0].shims[0]._model
+    wrapper = PyTorchWrapper_v2(
+        old.resized(tag_names), convert_inputs=convert_padded_inputs, convert_outputs=convert_padded_outputs
+    )
+    wrapper.set_dim("nI", head.get_dim("nI"))
+    wrapper.set_dim("nO", len(tag_names))
+    head.layers[0] = wrapper
+    head.set_dim("nO", len(tag_names), force=True)
+    mark_head(head)
+
+
 def get_crf_module(model: Model) -> Optional[EmissionCRF]:
     head = model.get_ref("crf_head")
     if not head.layers:

@@ -5,7 +5,9 @@ Illegal transitions (`O -> I-X`, `B-X -> I-Y`, a sequence starting with I-,
 parameters, so neither training nor decoding can give weight to a path the
 scheme forbids. pytorch-crf's `CRF` holds the parameters and is the reference:
 the loss is `crf_log_likelihood`, which returns what `CRF.forward` returns
-(tested) without its per-position (batch, tags, tags) logsumexp.
+(tested) without its per-position (batch, tags, tags) logsumexp; docs with
+missing tags use `crf_partial_log_likelihood`, the same recursion over the
+paths that agree with the known tags.
 
 `viterbi_decode` is a batched Viterbi that returns exactly what
 `torchcrf.CRF.decode` returns, without its per-step `.item()` host syncs.
@@ -18,11 +20,9 @@ from torch.nn.utils import parametrize
 from torchcrf import CRF
 
 from ..tag_schemes import allowed_end, allowed_start, allowed_transition
-from .crf_likelihood import crf_log_likelihood
+from .crf_likelihood import FORBIDDEN, crf_log_likelihood, crf_partial_log_likelihood
 
-# Score given to a forbidden transition. Finite so that masked sums stay finite;
-# low enough that no sequence of emissions can make a forbidden path win.
-FORBIDDEN = -10000.0
+__all__ = ["FORBIDDEN", "EmissionCRF", "length_mask", "transition_masks", "viterbi_decode"]
 
 
 class _Mask(nn.Module):
@@ -52,29 +52,14 @@ def length_mask(lengths: Sequence[int], device=None) -> torch.Tensor:
     return positions.unsqueeze(0) < torch.tensor(list(lengths), device=device).unsqueeze(1)
 
 
-def reference_log_likelihood(crf: CRF, emissions, tags, mask) -> torch.Tensor:
-    """pytorch-crf's own `CRF.forward` per sequence: the reference that
-    `crf_log_likelihood` is tested against and benchmarked next to."""
-    return crf(emissions, tags, mask=mask, reduction="none")
-
-
-def fast_log_likelihood(crf: CRF, emissions, tags, mask) -> torch.Tensor:
-    """`crf_log_likelihood` over the parameters of `crf`."""
-    return crf_log_likelihood(emissions, tags, mask, crf.start_transitions, crf.end_transitions, crf.transitions)
-
-
 class EmissionCRF(nn.Module):
-    """Token vectors -> emission scores, plus a constrained CRF over them.
-
-    `likelihood` is the function the loss uses, `fast_log_likelihood` by
-    default; setting it to `reference_log_likelihood` gives pytorch-crf's own
-    computation of the same function (the benchmark times both).
-    """
-
-    likelihood = staticmethod(fast_log_likelihood)
+    """Token vectors -> emission scores, plus a constrained CRF over them."""
 
     def __init__(self, nI: int, tag_names: Sequence[str], scheme: str, dropout: float = 0.0):
         super().__init__()
+        # What rebuilds the module (pickling, resizing): parametrized modules
+        # pickle only through their state_dict.
+        self.init_args = {"nI": nI, "tag_names": list(tag_names), "scheme": scheme, "dropout": dropout}
         self.dropout = nn.Dropout(dropout)
         self.emissions = nn.Linear(nI, len(tag_names))
         self.crf = CRF(len(tag_names), batch_first=True)
@@ -88,6 +73,41 @@ class EmissionCRF(nn.Module):
         parametrize.register_parametrization(self.crf, "end_transitions", _Mask(end))
         parametrize.register_parametrization(self.crf, "transitions", _Mask(trans))
 
+    def __getstate__(self):
+        """Pickle as constructor arguments and weights: torch refuses to
+        pickle a module with parametrizations (the transition masks)."""
+        return {"init_args": self.init_args, "state_dict": self.state_dict(), "training": self.training}
+
+    def __setstate__(self, state):
+        self.__init__(**state["init_args"])
+        self.load_state_dict(state["state_dict"])
+        self.train(state["training"])
+
+    def resized(self, tag_names: Sequence[str]) -> "EmissionCRF":
+        """A copy for a larger tag set: the weights of the tags both share are
+        kept (matched by name), those of new tags start at zero as at
+        construction, and the scheme's masks are those of the new tag set, so
+        a forbidden transition stays forbidden."""
+        args = {**self.init_args, "tag_names": list(tag_names)}
+        new = EmissionCRF(**args)
+        device = self.emissions.weight.device
+        new.to(device)
+        old_index = {name: i for i, name in enumerate(self.init_args["tag_names"])}
+        pairs = [(j, old_index[name]) for j, name in enumerate(tag_names) if name in old_index]
+        new_ids = torch.tensor([j for j, _ in pairs], device=device)
+        old_ids = torch.tensor([i for _, i in pairs], device=device)
+        with torch.no_grad():
+            new.emissions.weight[new_ids] = self.emissions.weight[old_ids]
+            new.emissions.bias[new_ids] = self.emissions.bias[old_ids]
+            old_p, new_p = self.crf.parametrizations, new.crf.parametrizations
+            for name in ("start_transitions", "end_transitions"):
+                new_p[name].original[new_ids] = old_p[name].original[old_ids]
+            new_p["transitions"].original[new_ids.unsqueeze(1), new_ids.unsqueeze(0)] = old_p[
+                "transitions"
+            ].original[old_ids.unsqueeze(1), old_ids.unsqueeze(0)]
+        new.train(self.training)
+        return new
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """X (batch, length, nI) -> emissions (batch, length, n_tags)."""
         return self.emissions(self.dropout(X))
@@ -95,8 +115,26 @@ class EmissionCRF(nn.Module):
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Summed negative log-likelihood of the gold tags (as pytorch-crf's)."""
         # cached(): the masked transitions are computed once, not at every use.
+        crf = self.crf
         with parametrize.cached():
-            return -self.likelihood(self.crf, emissions.float(), tags, mask).sum()
+            return -crf_log_likelihood(
+                emissions.float(), tags, mask, crf.start_transitions, crf.end_transitions, crf.transitions
+            ).sum()
+
+    def partial_nll(self, emissions: torch.Tensor, allowed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Summed negative log-probability of the paths that agree with the
+        known tags (`allowed`, (batch, length, tags) bool): the loss of
+        partially annotated docs."""
+        crf = self.crf
+        with parametrize.cached():
+            return -crf_partial_log_likelihood(
+                emissions.float(), allowed, mask, crf.start_transitions, crf.end_transitions, crf.transitions
+            ).sum()
+
+    def scheme_masks(self):
+        """The (start, end, transitions) bool masks of the legal moves."""
+        p = self.crf.parametrizations
+        return tuple(p[name][0].allowed for name in ("start_transitions", "end_transitions", "transitions"))
 
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Best tag ids (batch, length); positions outside the mask are 0."""

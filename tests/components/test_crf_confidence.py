@@ -10,7 +10,7 @@ import srsly
 from spacy.tokens import DocBin
 from thinc.api import fix_random_seed
 
-from spacy_cluener.components import crf_ner as crf_ner_module
+from spacy_cluener.layers import crf_batch as crf_batch_module
 
 from ..util import TRAIN_DATA, ents, make_examples
 from .test_crf_ner import SMALL_MODEL
@@ -64,7 +64,7 @@ def test_threshold_zero_is_viterbi_and_scores_off_costs_nothing(trained, monkeyp
     def boom(*args, **kwargs):
         raise AssertionError("forward-backward ran with scores off")
 
-    monkeypatch.setattr(crf_ner_module, "crf_posteriors", boom)
+    monkeypatch.setattr(crf_batch_module, "crf_posteriors", boom)
     monkeypatch.setitem(ner.cfg, "scores", False)
     docs = list(trained.pipe(TEXTS))
     assert [ents(doc) for doc in docs] == with_scores
@@ -148,8 +148,8 @@ def test_other_key_and_bad_settings():
     nlp.initialize(lambda: examples)
     doc = nlp("张三在上海工作")
     assert "conf" in doc.spans and "crf_ner" not in doc.spans
-    with pytest.raises(ValueError, match="E020"):
-        spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": False, "threshold": 0.5})
+    # a threshold needs the scores: it turns them on (spacy find-threshold sets only it; issue 23)
+    assert spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": False, "threshold": 0.5}).with_scores
     with pytest.raises(ValueError, match="E019"):
         spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL, "scores": True, "threshold": 1.5})
     with pytest.raises(ValueError, match="E019"):

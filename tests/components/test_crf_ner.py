@@ -82,7 +82,7 @@ def test_batch_padding_and_order_do_not_change_predictions(trained):
     assert [ents(shuffled[order.index(i)]) for i in range(len(texts))] == alone
 
 
-def test_labels_from_initialize_and_no_labels_after(tmp_path):
+def test_labels_from_initialize_and_added_after(tmp_path):
     nlp = spacy.blank("zh")
     ner = nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
     nlp.initialize(lambda: make_examples(nlp), )
@@ -91,8 +91,9 @@ def test_labels_from_initialize_and_no_labels_after(tmp_path):
     ner2.initialize(lambda: make_examples(nlp2), nlp=nlp2, labels=["name", "game"])
     assert ner2.labels == ("name", "game")
     assert ner2.label_data == ["name", "game"]
-    with pytest.raises(ValueError, match="after it was initialized"):
-        ner.add_label("movie")
+    # after initialization the model grows (issue 23), as spaCy's ner does
+    assert ner.add_label("movie") == 1 and "movie" in ner.labels
+    assert ner.crf.emissions.weight.shape[0] == len(ner.tag_names)
     assert ner.add_label("name") == 0
 
 

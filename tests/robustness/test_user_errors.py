@@ -175,11 +175,12 @@ def test_update_with_unseen_gold_label_is_a_clear_value_error(cnn_nlp):
     assert all(label in message for label in LABELS)
 
 
-def test_update_with_incomplete_gold_warns_and_skips_the_doc(cnn_nlp):
+def test_update_with_no_known_gold_tag_warns_and_skips_the_doc(cnn_nlp):
+    # a doc with some tags missing trains on the others (issue 23); one with none known is skipped
     model = util.load_model_from_config(cnn_nlp.config, auto_fill=False)
     model.from_bytes(cnn_nlp.to_bytes())
-    partial = Example.from_dict(model.make_doc("张三在上海"), {"entities": ["B-name", "L-name", "-", "-", "-"]})
+    partial = Example.from_dict(model.make_doc("张三在上海"), {"entities": ["-", "-", "-", "-", "-"]})
     full = Example.from_dict(model.make_doc("李四去了广州"), {"entities": [(0, 2, "name"), (4, 6, "address")]})
-    with pytest.warns(UserWarning, match=r"\[W001\] The gold entities of 1 doc\(s\)"):
+    with pytest.warns(UserWarning, match=r"\[W001\] 1 doc\(s\) in this batch have no usable gold tag"):
         losses = model.update([partial, full], sgd=model.resume_training())
     assert losses["crf_ner"] > 0  # the complete doc still trains

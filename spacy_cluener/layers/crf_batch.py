@@ -1,0 +1,182 @@
+"""What `crf_ner` asks of its CRF, for a batch of docs: decode, score the
+entities, and the loss. The component hands over numpy arrays (emission
+scores, gold tag ids, per-token masks of the allowed tags) and gets numpy
+back; padding, devices and the torch calls live here (component -> Thinc
+model -> torch module, as spacy-experimental's coref keeps them).
+
+A mask of allowed tags per token carries every constraint a doc can have:
+standalone whitespace (only `O`), entities preset by an earlier component and
+blocked tokens (their own tag), and, in training, the known tags of a
+partially annotated doc. The emissions of the other tags become FORBIDDEN,
+which Viterbi never takes and the float64 forward-backward turns into exact
+zeros: decoding and the marginals are conditioned on the same constraints.
+"""
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy
+import torch
+from thinc.api import Model, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+from .crf_likelihood import FORBIDDEN, has_legal_path
+from .crf_marginals import crf_posteriors, span_marginals
+from .crf_tagger import get_crf_module, pad
+from .pytorch_crf import length_mask
+
+# (start, end exclusive, label, stop tag or -1): see CRFEntityRecognizer._entity_reader
+Entity = Tuple[int, int, str, int]
+
+
+class Decoded(NamedTuple):
+    """Tag ids per doc; with scores, the entities each doc's reader kept and
+    their marginals, aligned."""
+
+    tag_ids: List[numpy.ndarray]
+    entities: Optional[List[List[Entity]]] = None
+    scores: Optional[List[numpy.ndarray]] = None
+
+
+def crf_decode(
+    model: Model,
+    scores: Sequence[Floats2d],
+    allowed: Sequence[Optional[numpy.ndarray]],
+    n_tags: int,
+    read_entities: Optional[Callable[[int, numpy.ndarray], List[Entity]]] = None,
+    temperature: float = 1.0,
+) -> Decoded:
+    """Viterbi per doc over the emissions restricted to `allowed`.
+
+    scores: (length, n_tags) emissions per doc.
+    allowed: per doc, None (every tag) or a (length, n_tags) bool mask.
+    read_entities: with it, the entities it reads from doc i's tag ids are
+        scored (their marginal under the same constraints); None: no scores.
+    temperature: the marginals are those of the scores divided by it.
+    """
+    lengths = [len(s) for s in scores]
+    keep = [i for i, n in enumerate(lengths) if n > 0]
+    out = [numpy.zeros((n,), dtype="int64") for n in lengths]
+    with_scores = read_entities is not None
+    entities: Optional[List[List[Entity]]] = [[] for _ in lengths] if with_scores else None
+    span_scores = [numpy.zeros((0,), dtype="float64") for _ in lengths] if with_scores else None
+    if not keep:
+        return Decoded(out, entities, span_scores)
+    crf = get_crf_module(model)
+    device = next(crf.parameters()).device
+    emissions = xp2torch(pad(model, [scores[i] for i in keep], n_tags), device=device)
+    mask = length_mask([lengths[i] for i in keep], device)
+    forbid = _forbidden(mask.shape, [allowed[i] for i in keep], n_tags)
+    if forbid is not None:
+        emissions = emissions.masked_fill(forbid.to(device), FORBIDDEN)
+    best_t = crf.decode(emissions, mask)
+    best = best_t.cpu().numpy()
+    for row, i in enumerate(keep):
+        out[i] = best[row, : lengths[i]]
+    if with_scores:
+        for i in keep:
+            entities[i] = read_entities(i, out[i])
+        _score_entities(crf, emissions, mask, best_t, keep, entities, span_scores, temperature)
+    return Decoded(out, entities, span_scores)
+
+
+def _forbidden(shape, allowed: Sequence[Optional[numpy.ndarray]], n_tags: int) -> Optional[torch.Tensor]:
+    """(batch, longest, n_tags) bool: True where a tag is not allowed; None
+    when no doc has a constraint. Filled on the host, copied once: row-by-row
+    writes into a GPU tensor are one host-to-device copy per doc."""
+    if all(a is None for a in allowed):
+        return None
+    forbid = torch.zeros((*shape, n_tags), dtype=torch.bool)
+    for row, a in enumerate(allowed):
+        if a is not None:
+            forbid[row, : len(a)] = torch.from_numpy(~numpy.asarray(a, dtype=bool))
+    return forbid
+
+
+def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, temperature) -> None:
+    """The marginal of every entity read from the Viterbi paths, the whole
+    batch in one forward-backward pass, into `span_scores` (per doc, aligned
+    with `entities`)."""
+    rows, starts, ends, stops, owners = [], [], [], [], []
+    for row, i in enumerate(keep):
+        for start, end, _label, stop in entities[i]:
+            rows.append(row)
+            starts.append(start)
+            ends.append(end - 1)
+            stops.append(stop)
+            owners.append(i)
+    if not rows:
+        return
+    torch_crf = crf.crf
+    with torch.no_grad():
+        params = [emissions.float(), torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
+    if temperature != 1.0:
+        # Forbidden entries stay FORBIDDEN: the constraints do not soften.
+        params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
+    post = crf_posteriors(params[0], mask, *params[1:])
+    device = emissions.device
+    as_long = lambda values: torch.tensor(values, dtype=torch.long, device=device)  # noqa: E731
+    probs = span_marginals(post, best, as_long(rows), as_long(starts), as_long(ends), as_long(stops))
+    probs = probs.cpu().numpy()
+    owners = numpy.asarray(owners)
+    for i in set(owners.tolist()):
+        span_scores[i] = probs[owners == i]
+
+
+def crf_loss(
+    model: Model,
+    scores: Sequence[Floats2d],
+    gold: Sequence[Optional[Sequence[int]]],
+    allowed: Sequence[Optional[numpy.ndarray]],
+    n_tags: int,
+) -> Tuple[float, List[Floats2d]]:
+    """CRF negative log-likelihood, summed over the batch, and its gradient
+    for each doc's emissions. The gradients of the CRF's own scores are
+    accumulated on the torch parameters (`finish_update` applies them).
+
+    gold: per doc, its tag ids when every token has one (the full
+        likelihood, `crf_log_likelihood`), else None.
+    allowed: per doc with gold None, a (length, n_tags) bool mask of the tags
+        its annotation allows (the partial likelihood), or None: the doc adds
+        nothing.
+    """
+    d_scores = [model.ops.alloc2f(*s.shape) for s in scores]
+    crf = get_crf_module(model)
+    device = next(crf.parameters()).device if crf is not None else None
+    total = 0.0
+    full = [i for i, tags in enumerate(gold) if tags is not None]
+    if full:
+        # Unchanged from before partial annotations: fully annotated batches
+        # train bit for bit as they did.
+        lengths = [len(gold[i]) for i in full]
+        emissions = xp2torch(pad(model, [scores[i] for i in full], n_tags), requires_grad=True, device=device)
+        # Filled on the host, copied to the device once (not once per doc).
+        tags = torch.zeros(emissions.shape[:2], dtype=torch.long)
+        for row, i in enumerate(full):
+            tags[row, : lengths[row]] = torch.tensor(gold[i], dtype=torch.long)
+        tags = tags.to(device)
+        loss = crf.nll(emissions, tags, length_mask(lengths, device))
+        loss.backward()
+        d_emissions = torch2xp(emissions.grad)
+        for row, i in enumerate(full):
+            d_scores[i] = model.ops.as_contig(d_emissions[row, : lengths[row]])
+        total += float(loss.item())
+    partial = [i for i, a in enumerate(allowed) if a is not None and gold[i] is None]
+    if partial:
+        lengths = [len(allowed[i]) for i in partial]
+        emissions = xp2torch(pad(model, [scores[i] for i in partial], n_tags), requires_grad=True, device=device)
+        mask = length_mask(lengths, device)
+        forbid = _forbidden(mask.shape, [allowed[i] for i in partial], n_tags)
+        loss = crf.partial_nll(emissions, ~forbid.to(device), mask)
+        loss.backward()
+        d_emissions = torch2xp(emissions.grad)
+        for row, i in enumerate(partial):
+            d_scores[i] = model.ops.as_contig(d_emissions[row, : lengths[row]])
+        total += float(loss.item())
+    return total, d_scores
+
+
+def legal_under_scheme(model: Model, allowed: numpy.ndarray) -> bool:
+    """Whether a doc's mask of allowed tags leaves at least one path the
+    scheme allows (gold tags cut by a misalignment might not)."""
+    crf = get_crf_module(model)
+    start, end, trans = (m.cpu().numpy() for m in crf.scheme_masks())
+    return has_legal_path(numpy.asarray(allowed, dtype=bool), start, end, trans)

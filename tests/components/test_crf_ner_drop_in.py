@@ -1,0 +1,179 @@
+"""crf_ner as a drop-in for spaCy's `ner` (issue 23), beyond spaCy's own tests
+(test_ner_contracts_*): preset entities and blocked tokens kept by
+constrained decoding, two recognizers in one pipeline, labels grown after
+training, pickling and `n_process` with spawn, settings from the config."""
+import multiprocessing
+import pickle
+
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Span
+from thinc.api import fix_random_seed
+
+from ..util import TRAIN_DATA, ents, make_examples
+from .util import SMALL_MODEL
+
+TEXTS = [t for t, _ in TRAIN_DATA] + ["王五去了北京", "张三  李四"]
+
+
+@pytest.fixture(scope="module", params=["BIO", "BIOES"])
+def trained(request):
+    fix_random_seed(0)
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param, "scores": True})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+def test_preset_entities_kept_and_model_predicts_around_them(trained):
+    ner = trained.get_pipe("crf_ner")
+    doc = trained.make_doc("张三在上海工作")
+    assert ents(trained(doc.text)) == [(0, 2, "name"), (3, 5, "address")]
+    # a preset entity of another label, with a kb_id, over what the model calls an address
+    doc.ents = [Span(doc, 3, 5, label="company", kb_id="Q1")]
+    doc = ner(doc)
+    assert ents(doc) == [(0, 2, "name"), (3, 5, "company")]
+    assert doc.ents[1].kb_id_ == "Q1"
+    # only the predicted entity is in the component's spans, with its score
+    group = doc.spans["crf_ner"]
+    assert [(s.start, s.end, s.label_) for s in group] == [(0, 2, "name")]
+    assert len(group.attrs["scores"]) == 1 and 0.0 < group.attrs["scores"][0] <= 1.0
+
+
+def test_preset_cutting_a_predicted_entity_and_unknown_label(trained):
+    ner = trained.get_pipe("crf_ner")
+    doc = trained.make_doc("张三在上海工作")
+    # a one-token preset inside the predicted "name", with a label the model does not know
+    doc.ents = [Span(doc, 1, 2, label="UNSEEN")]
+    doc = ner(doc)
+    assert (1, 2, "UNSEEN") in ents(doc)
+    assert all(not (e.start < 2 and e.end > 1) or e.label_ == "UNSEEN" for e in doc.ents)
+    assert "UNSEEN" in ner.labels  # as spaCy's ner: a preset label joins the labels
+
+
+def test_blocked_tokens_get_no_entity(trained):
+    ner = trained.get_pipe("crf_ner")
+    doc = trained.make_doc("张三在上海工作")
+    doc.set_ents([], blocked=[doc[3:5]], default="unmodified")
+    doc = ner(doc)
+    assert [t.ent_iob_ for t in doc[3:5]] == ["B", "B"] and [t.ent_type_ for t in doc[3:5]] == ["", ""]
+    assert ents(doc) == [(0, 2, "name")]
+
+
+def test_two_recognizers_do_not_wipe_each_other(trained):
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", name="first", source=pickle.loads(pickle.dumps(trained)))
+    # an untrained second recognizer predicts nothing: it must keep the first's entities
+    second = nlp.add_pipe("crf_ner", name="second", config={"model": SMALL_MODEL})
+    second.initialize(lambda: make_examples(nlp), nlp=nlp)
+    doc = nlp("张三在上海工作")
+    assert ents(doc) == [(0, 2, "name"), (3, 5, "address")]
+    assert len(doc.spans["crf_ner"]) == 0  # second's own predictions: none
+
+
+def test_nothing_preset_is_plain_viterbi(trained):
+    ner = trained.get_pipe("crf_ner")
+    docs = [trained.make_doc(t) for t in TEXTS]
+    scores = ner.model.predict(docs)
+    plain = ner._decode(scores)
+    spaces = [d.to_array("IS_SPACE").astype(bool) for d in docs]
+    assert all((a == b).all() for a, b in zip(ner.predict(docs).tag_ids, ner._decode(scores, spaces)))
+    # docs without whitespace: the same as no constraint at all
+    for i, doc in enumerate(docs):
+        if not spaces[i].any():
+            assert (plain[i] == ner.predict([doc]).tag_ids[0]).all()
+
+
+def test_add_label_after_training_keeps_predictions_and_masks(trained):
+    nlp = pickle.loads(pickle.dumps(trained))
+    ner = nlp.get_pipe("crf_ner")
+    before = [ents(d) for d in nlp.pipe(TEXTS)]
+    crf = ner.crf
+    names = list(ner.tag_names)
+    trans = crf.crf.transitions.detach().clone()
+    assert ner.add_label("game") == 1
+    assert [ents(d) for d in nlp.pipe(TEXTS)] == before
+    grown = ner.crf
+    assert grown.crf.transitions.shape[0] == len(ner.tag_names) > len(names)
+    assert bool((grown.crf.transitions[: len(names), : len(names)] == trans).all())
+    # the new tags' forbidden moves are forbidden (I-game after O)
+    index = ner.tag_index()
+    assert float(grown.crf.transitions[index["O"], index["I-game"]].detach()) == -10000.0
+    # and it trains with the new label, saves and loads
+    examples = make_examples(nlp, TRAIN_DATA + [("我玩王者荣耀", [(2, 6, "game")])])
+    optimizer = nlp.resume_training()
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    loaded = spacy.blank("zh")
+    loaded.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": ner.scheme})
+    loaded.from_bytes(nlp.to_bytes())
+    assert loaded.get_pipe("crf_ner").labels == ner.labels
+
+
+def test_pickle_and_spawn_processes(trained):
+    nlp = pickle.loads(pickle.dumps(trained))
+    expected = [ents(d) for d in trained.pipe(TEXTS)]
+    assert [ents(d) for d in nlp.pipe(TEXTS)] == expected
+    # spaCy's n_process under the spawn start method (the default on macOS
+    # and Windows), whatever this platform's default is
+    from spacy import language
+
+    ctx = multiprocessing.get_context("spawn")
+    original = language.mp
+    language.mp = ctx
+    try:
+        docs = list(nlp.pipe(TEXTS, n_process=2, batch_size=2))
+    finally:
+        language.mp = original
+    assert [ents(d) for d in docs] == expected
+
+
+def test_uninitialized_pipeline_saves_and_loads(tmp_path):
+    nlp = spacy.blank("zh")
+    ner = nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
+    ner.add_label("name")
+    nlp.to_disk(tmp_path / "m")
+    loaded = spacy.load(tmp_path / "m")
+    assert loaded.get_pipe("crf_ner").labels == ("name",)
+    loaded.initialize(lambda: make_examples(loaded))
+    assert loaded.get_pipe("crf_ner").crf is not None
+
+
+def test_config_settings_win_and_are_saved(trained, tmp_path):
+    nlp = pickle.loads(pickle.dumps(trained))
+    ner = nlp.get_pipe("crf_ner")
+    ner.threshold = 0.4
+    ner.spans_key = "mine"
+    nlp.to_disk(tmp_path / "m")
+    config = spacy.util.load_config(tmp_path / "m" / "config.cfg")
+    assert config["components"]["crf_ner"]["threshold"] == 0.4
+    assert config["components"]["crf_ner"]["spans_key"] == "mine"
+    loaded = spacy.load(tmp_path / "m").get_pipe("crf_ner")
+    assert loaded.threshold == 0.4 and loaded.spans_key == "mine"
+    over = spacy.load(tmp_path / "m", config={"components.crf_ner.threshold": 0.0,
+                                               "components.crf_ner.scores": False,
+                                               "components.crf_ner.spans_key": "k"})
+    comp = over.get_pipe("crf_ner")
+    assert comp.threshold == 0.0 and not comp.with_scores and comp.spans_key == "k"
+    # what the weights depend on is the saved cfg's
+    assert comp.labels == ner.labels and comp.scheme == ner.scheme and comp.cfg["nI"] == ner.cfg["nI"]
+    # a threshold alone turns the scores on (spacy find-threshold sets only it)
+    only = spacy.load(tmp_path / "m", config={"components.crf_ner.scores": False,
+                                               "components.crf_ner.threshold": 0.5})
+    assert only.get_pipe("crf_ner").with_scores
+    assert "scores" in only("张三在上海").spans["mine"].attrs
+
+
+def test_settings_are_validated(trained):
+    ner = trained.get_pipe("crf_ner")
+    with pytest.raises(ValueError, match="E019"):
+        ner.threshold = 1.5
+    with pytest.raises(ValueError, match="E050"):
+        ner.spans_key = ""
+    with pytest.raises(ValueError, match="E051"):
+        ner.temperature = 0.0
+    assert numpy.isfinite(ner.temperature)
