@@ -10,7 +10,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from .util import CLUENER_DEV, DATA, HIDDEN, REPO, SMALL_MODEL, VOCAB, make_examples  # noqa: F401  (REPO: still imported from here by tests/layers)
+from .util import CLUENER_DEV, DATA, HIDDEN, SMALL_MODEL, VOCAB, make_examples
 
 
 def pytest_addoption(parser):

@@ -46,6 +46,23 @@ SMALL_MODEL = {
     },
 }
 
+def add_ner(nlp, name="ner", config=None, **kwargs):
+    """spaCy's `nlp.add_pipe("ner")`, swapped to crf_ner with the small model."""
+    return nlp.add_pipe("crf_ner", name=name, config={"model": SMALL_MODEL, **(config or {})}, **kwargs)
+
+
+def create_ner(nlp, name="ner", config=None):
+    """spaCy's `nlp.create_pipe("ner")`, swapped to crf_ner."""
+    return nlp.create_pipe("crf_ner", name=name, config={"model": SMALL_MODEL, **(config or {})})
+
+
+def small_model():
+    """spaCy's `registry.resolve({"model": DEFAULT_NER_MODEL})["model"]`, swapped."""
+    from spacy import registry
+
+    return registry.resolve({"model": SMALL_MODEL}, validate=True)["model"]
+
+
 # Four sentences with every entity type the small pipelines learn.
 TRAIN_DATA = [
     ("张三在上海工作", [(0, 2, "name"), (3, 5, "address")]),

@@ -31,9 +31,8 @@ class ScoredEntity:
 def scores_key(nlp: Language) -> Optional[str]:
     """The `doc.spans` key of the first component that writes entity scores."""
     for _, pipe in nlp.pipeline:
-        cfg = getattr(pipe, "cfg", None) or {}
-        if cfg.get("scores") and cfg.get("spans_key"):
-            return cfg["spans_key"]
+        if getattr(pipe, "with_scores", False) and getattr(pipe, "spans_key", None):
+            return pipe.spans_key
     return None
 
 
@@ -45,7 +44,7 @@ def enable_scores(nlp: Language) -> List[str]:
     names = []
     for name, pipe in nlp.pipeline:
         if isinstance(pipe, CRFEntityRecognizer):
-            pipe.cfg["scores"] = True
+            pipe.with_scores = True
             names.append(name)
     return names
 

@@ -4,7 +4,7 @@ docs in overlapping windows, so their memory does not grow with their length.
 Why: thinc's `chain` keeps each layer's backprop closure, and with it each
 intermediate array, until the whole chain returns, at prediction time too;
 for one 200,000-character doc that is about 1 GB per `MaxoutWindowEncoder`
-layer (README "Memory on long documents"). A token's vector depends only on
+layer (docs/errors.md, "Memory on long documents"). A token's vector depends only on
 the tokens within the encoder's receptive field (character bigrams: 1 on each
 side; the CNN: window_size x depth), so running windows of at most
 `chunk_size` tokens that overlap by `overlap` tokens on each side, and keeping

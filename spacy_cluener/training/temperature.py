@@ -23,7 +23,7 @@ _EPS = 1e-6
 
 
 def _log_loss(nlp: Language, gold_docs: Sequence[Doc], name: str, temperature: float, key: str) -> float:
-    nlp.get_pipe(name).cfg["temperature"] = temperature
+    nlp.get_pipe(name).temperature = temperature
     entities, _ = scored_entities(predict_examples(nlp, gold_docs), key)
     if not entities:
         return 0.0
@@ -39,13 +39,13 @@ def fit_temperature(
     steps: int = 14,
 ) -> Dict[str, float]:
     """Golden-section search of log T in [low, high] for the lowest log-loss
-    on `heldout` (gold docs); sets the component's cfg["temperature"].
+    on `heldout` (gold docs); sets the component's `temperature`.
 
     RETURNS (Dict[str, float]): temperature, and the log-loss at T = 1 and at T.
     """
     enable_scores(nlp)
     comp = nlp.get_pipe(name)
-    key = comp.cfg["spans_key"]
+    key = comp.spans_key
     heldout = list(heldout)
     cache: Dict[float, float] = {}
 
@@ -66,5 +66,5 @@ def fit_temperature(
             d = a + ratio * (b - a)
     candidates: List[float] = [0.0, c, d]
     best = min(candidates, key=loss)
-    comp.cfg["temperature"] = math.exp(best)
+    comp.temperature = math.exp(best)
     return {"temperature": math.exp(best), "log_loss_t1": loss(0.0), "log_loss": loss(best)}

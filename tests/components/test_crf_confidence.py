@@ -12,8 +12,7 @@ from thinc.api import fix_random_seed
 
 from spacy_cluener.layers import crf_batch as crf_batch_module
 
-from ..util import TRAIN_DATA, ents, make_examples
-from .test_crf_ner import SMALL_MODEL
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
 
 TEXTS = [t for t, _ in TRAIN_DATA] + ["张三和李四在北京的腾讯", "", "广州天安门", "我", "王五 去了 上海"]
 

@@ -8,22 +8,7 @@ from thinc.api import Model, fix_random_seed
 
 from spacy_cluener.scoring import score_entities
 
-from ..util import TRAIN_DATA, ents, make_examples
-
-SMALL_MODEL = {
-    "@architectures": "spacy_cluener.CRFTagger.v1",
-    "dropout": 0.0,
-    "tok2vec": {
-        "@architectures": "spacy.HashEmbedCNN.v2",
-        "pretrained_vectors": None,
-        "width": 32,
-        "depth": 2,
-        "embed_size": 500,
-        "window_size": 1,
-        "maxout_pieces": 2,
-        "subword_features": False,
-    },
-}
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
 
 
 @pytest.fixture(params=["BIO", "BIOES"])

@@ -11,8 +11,7 @@ import spacy
 from spacy.tokens import Span
 from thinc.api import fix_random_seed
 
-from ..util import TRAIN_DATA, ents, make_examples
-from .util import SMALL_MODEL
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
 
 TEXTS = [t for t, _ in TRAIN_DATA] + ["王五去了北京", "张三  李四"]
 

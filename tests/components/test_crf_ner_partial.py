@@ -13,8 +13,7 @@ from spacy_cluener.layers.crf_likelihood import crf_log_likelihood
 from spacy_cluener.layers.crf_tagger import pad
 from spacy_cluener.layers.pytorch_crf import length_mask
 
-from ..util import TRAIN_DATA, ents, make_examples
-from .util import SMALL_MODEL
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
 
 
 def partial_examples(nlp):

@@ -15,7 +15,7 @@ from spacy.vocab import Vocab
 
 from spacy_cluener.components.crf_ner import CRFEntityRecognizer
 
-from .util import add_ner, small_model
+from ..util import add_ner, small_model
 
 
 def _ner_example(ner):

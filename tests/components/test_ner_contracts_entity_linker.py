@@ -18,7 +18,7 @@ from spacy.tests.pipeline.test_entity_linker import TRAIN_DATA
 from spacy.tests.util import make_tempdir
 from spacy.training import Example
 
-from .util import add_ner
+from ..util import add_ner
 
 
 @pytest.mark.slow

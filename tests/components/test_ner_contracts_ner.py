@@ -33,7 +33,7 @@ from spacy.tests.util import make_tempdir
 from spacy.tokens import Span
 from spacy.training import Example
 
-from .util import add_ner
+from ..util import add_ner
 
 TRAIN_DATA = [
     ("Who is Shaka Khan?", {"entities": [(7, 17, "PERSON")]}),

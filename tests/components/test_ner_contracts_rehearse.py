@@ -13,7 +13,7 @@ import spacy
 from spacy.tests.training.test_rehearse import REHEARSE_DATA, TRAIN_DATA  # noqa: E402
 from spacy.training import Example
 
-from .util import add_ner
+from ..util import add_ner
 
 
 def _add_ner_label(ner, data):

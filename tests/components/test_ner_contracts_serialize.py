@@ -20,7 +20,7 @@ from spacy.util import ensure_path, load_model
 
 from spacy_cluener.components.crf_ner import CRFEntityRecognizer as Parser
 
-from .util import add_ner, create_ner, small_model
+from ..util import add_ner, create_ner, small_model
 
 
 @pytest.fixture

@@ -101,6 +101,7 @@ def test_length_one_batch(dtype, scheme):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("scheme", ["BIO", "BIOES"])
+@pytest.mark.slow
 def test_one_long_sequence(dtype, scheme):
     *params, n_tags, module = make_crf(scheme)
     emissions, tags, mask = make_batch(2, [2000, 7, 1, 300], n_tags, module=module)

@@ -15,7 +15,7 @@ from thinc.api import fix_random_seed
 
 from spacy_cluener.scoring import score_entities
 
-from ..conftest import REPO
+from ..util import REPO
 
 ALPHABET = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
 SMALL = {

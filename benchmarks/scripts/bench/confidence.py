@@ -38,7 +38,7 @@ def measure(nlp: Language, texts: Sequence[str], batch_size: int = 256, repeats:
                                      for on in ("off", "on")}
 
     def one_pass(on: bool) -> None:
-        comp.cfg["scores"] = on
+        comp.with_scores = on
         key = "on" if on else "off"
         predict = annotate = 0.0
         wall = time.perf_counter()
@@ -60,7 +60,7 @@ def measure(nlp: Language, texts: Sequence[str], batch_size: int = 256, repeats:
             for on in ((False, True) if rep % 2 == 0 else (True, False)):
                 one_pass(on)
     finally:
-        comp.cfg["scores"] = saved
+        comp.with_scores = saved
     med = {k: statistics.median(v[2:]) for k, v in times.items()}
     off = med["predict_off"] + med["set_annotations_off"]
     on = med["predict_on"] + med["set_annotations_on"]
