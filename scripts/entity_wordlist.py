@@ -15,6 +15,7 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
 from spacy_cluener.lexicon import entity_wordlist
 from spacy_cluener.util import atomic_open
 
@@ -46,4 +47,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -13,6 +13,7 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
 from spacy_cluener.training.temperature import fit_temperature
 
 
@@ -32,4 +33,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

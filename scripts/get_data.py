@@ -17,6 +17,8 @@ from pathlib import Path
 import srsly
 import typer
 
+from spacy_cluener.cli import run_script
+
 
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -57,4 +59,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -14,6 +14,7 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
 from spacy_cluener.converters import DOCBIN_ATTRS, convert_file, write_docbin
 from spacy_cluener.converters.split import split_docs
 from spacy_cluener.tag_schemes import INPUT_SCHEMES, check_scheme
@@ -61,4 +62,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -25,6 +25,8 @@ import srsly
 import typer
 from spacy import util
 
+from spacy_cluener.cli import run_script
+
 Arg = typer.Argument
 Opt = typer.Option
 REPO = Path(__file__).resolve().parent.parent
@@ -142,4 +144,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

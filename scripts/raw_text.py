@@ -15,6 +15,8 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
+
 
 def main(
     output: Path = typer.Argument(..., dir_okay=False, help="JSON lines file to write"),
@@ -38,4 +40,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

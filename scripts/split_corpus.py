@@ -10,6 +10,7 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
 from spacy_cluener.converters import DOCBIN_ATTRS, write_docbin
 from spacy_cluener.converters.split import split_docs
 
@@ -29,4 +30,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -69,6 +69,6 @@ def main(
 
 
 if __name__ == "__main__":
-    app = typer.Typer(add_completion=False)
+    app = typer.Typer(add_completion=False, rich_markup_mode=None)  # one-line errors (see spacy_cluener.cli)
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(main)
     app()

@@ -30,6 +30,7 @@ import torch
 import typer
 
 from bench.annotate import bench_annotate, bench_memory, bench_pipe, loadavg, write_records
+from spacy_cluener.cli import run_script
 
 
 def main(
@@ -178,4 +179,4 @@ def print_table(result: dict) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(typer.run(main))
+    sys.exit(run_script(main))

@@ -17,6 +17,8 @@ from typing import Callable, Dict, List, Optional
 
 import typer
 
+from spacy_cluener.cli import run_script
+
 BENCHMARKS = Path(__file__).resolve().parents[1]
 REPO = BENCHMARKS.parent
 RESULTS = BENCHMARKS / "results"
@@ -280,4 +282,4 @@ def main(check: bool = typer.Option(False, "--check", help="exit 1 when a commit
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -15,6 +15,7 @@ from spacy.tokens import DocBin
 
 from bench.confidence import measure
 from bench.record import commit, cpu_model
+from spacy_cluener.cli import run_script
 
 
 def main(
@@ -38,4 +39,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

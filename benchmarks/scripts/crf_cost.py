@@ -52,6 +52,7 @@ from bench.data import CLUENER_DEV, CNN_CONFIG, read_dev_docs
 from bench.gpu import HEADS, bench_gpu, check_gpu
 from bench.normalizer import time_likelihoods
 from bench.timing import Head, bench_convert, crf_breakdown, rate, time_heads
+from spacy_cluener.cli import run_script
 
 # crf_ner trained with pytorch-crf's own likelihood: the cost before crf_log_likelihood
 REFERENCE = "crf_ner_torchcrf"
@@ -213,4 +214,4 @@ def _check_finite(result: dict) -> None:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -51,6 +51,7 @@ from bench.check import (
     versions,
 )
 from bench.gpu import TINY_BERT, check_gpu, make_random_bert
+from spacy_cluener.cli import run_script
 
 # Fixed sizes. Estimated (not yet run on a GPU) at about 6 minutes on one
 # H100/H200: per `spacy train` ~35 s of start, init and 4 evaluations with a
@@ -162,4 +163,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

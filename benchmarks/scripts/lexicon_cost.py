@@ -26,6 +26,7 @@ from spacy.util import load_config
 
 from bench.data import CNN_CONFIG, read_dev_docs
 from bench.timing import Head, time_heads
+from spacy_cluener.cli import run_script
 from spacy_cluener.layers.soft_lexicon import doc_codes
 from spacy_cluener.lexicon import Lexicon
 
@@ -85,4 +86,4 @@ def main(
 
 if __name__ == "__main__":
     numpy.seterr(over="ignore")
-    typer.run(main)
+    run_script(main)

@@ -16,6 +16,8 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from spacy_cluener.cli import run_script
+
 
 def main(
     src: Path = typer.Argument(..., exists=True, dir_okay=False),
@@ -48,4 +50,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from bench.record import record
+from spacy_cluener.cli import run_script
 
 
 def main(
@@ -33,4 +34,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -17,6 +17,8 @@ from spacy.scorer import Scorer
 from spacy.tokens import DocBin
 from spacy.training import Example
 
+from spacy_cluener.cli import run_script
+
 
 def _scores(preds, golds, skip=()):
     examples = []
@@ -81,4 +83,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

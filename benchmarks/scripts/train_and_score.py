@@ -19,6 +19,7 @@ from typing import List
 import typer
 
 from bench.record import REPO, record
+from spacy_cluener.cli import run_script
 
 
 def run(command: List[str]) -> None:
@@ -54,4 +55,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -6,6 +6,6 @@ from . import (  # noqa: F401
     predict,
     report,
 )
-from ._app import app
+from ._app import app, run_script
 
-__all__ = ["app"]
+__all__ = ["app", "run_script"]

@@ -1,16 +1,21 @@
 """The typer app the commands register on, and what they share."""
 import os
 from pathlib import Path
+from typing import Callable
 
 import spacy
 import typer
 from spacy.language import Language
 
+# rich_markup_mode=None: click's plain error output. typer's rich panel wraps a
+# message over several boxed lines at the terminal's width; an error must stay
+# one full line, greppable in logs, whatever the width.
 app = typer.Typer(
     name="spacy_cluener",
     help="Chinese NER for spaCy: convert corpora, debug, report, predict, annotate.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 Arg = typer.Argument
 Opt = typer.Option
@@ -46,6 +51,14 @@ def refuse_same_file(input_path: Path, output_path: Path) -> None:
     if output_path.exists() and os.path.samefile(input_path, output_path):
         typer.echo(f"{output_path} is the input file {input_path}: choose another output path.", err=True)
         raise typer.Exit(code=1) from None
+
+
+def run_script(function: Callable) -> None:
+    """`typer.run` for the scripts of the project workflows, with the app's
+    plain one-line errors."""
+    script = typer.Typer(add_completion=False, rich_markup_mode=None)
+    script.command()(function)
+    script()
 
 
 @app.callback()
