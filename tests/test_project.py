@@ -58,3 +58,18 @@ def test_own_data_at_tiny_settings(project):
     scores = json.loads((project / "metrics" / "own-test.json").read_text(encoding="utf8"))
     assert "ents_f" in scores
     assert (project / "reports" / "own-test" / "report.json").exists()
+
+
+def test_own_convert_reads_a_changed_dev_file(project):
+    """Issue 24 #5: a changed dev file was skipped ("nothing changed"): it is
+    not a dep of own-convert (it may be "")."""
+    one = rec("浙商银行叶老桂", {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[4, 6]]}})
+    (project / "train.json").write_text(one + "\n", encoding="utf-8")
+    (project / "dev.json").write_text(one + "\n", encoding="utf-8")
+    overrides = {"vars.train_file": "train.json", "vars.dev_file": "dev.json", "vars.test_file": "train.json",
+                 "vars.format": "cluener"}
+    project_run(project, "own-convert", overrides=overrides)
+    assert len(docs(project / "corpus" / "own-dev.spacy")) == 1
+    (project / "dev.json").write_text(one + "\n" + one + "\n", encoding="utf-8")
+    project_run(project, "own-convert", overrides=overrides)
+    assert len(docs(project / "corpus" / "own-dev.spacy")) == 2
