@@ -19,6 +19,7 @@ from spacy.cli.train import train
 from thinc.api import Config
 
 from spacy_cluener.training.callbacks import TrainingBudgetExceeded
+from spacy_cluener.training.schedule import eval_frequency_for
 
 LOG_NAME = "training_log.jsonl"
 
@@ -53,6 +54,15 @@ def main(
             "max_seconds": max_seconds,
         }
     config = Config().from_disk(config_path, interpolate=False)
+    max_steps = int(overrides.get("training.max_steps", config["training"]["max_steps"]))
+    every, message = eval_frequency_for(
+        max_steps, int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"])))
+    if every is None:
+        typer.echo(f"Error: {message}", err=True)
+        raise typer.Exit(code=1)
+    if message:
+        typer.echo(f"Note: {message}", err=True)
+        overrides["training.eval_frequency"] = every
     output_path.mkdir(parents=True, exist_ok=True)
     log_file = output_path / LOG_NAME
     log_file.unlink(missing_ok=True)
