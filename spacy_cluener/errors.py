@@ -67,7 +67,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E024 = ("Parquet input or output needs pyarrow: pip install -e \".[ray]\" (or pip install pyarrow).")
     E025 = "Another annotate run is writing to {path} (it holds {path}/_annotate.lock). Wait for it, or choose another directory."
     E026 = ("{path} holds a run with other inputs or settings: {diffs}. Rerun with the same "
-            "model, inputs, --shard-size and --format to finish it, or choose another directory.")
+            "model, inputs and settings (--shard-size, --format, --no-scores, --max-length) to finish it, "
+            "or choose another directory.")
     E027 = "Cannot read {path} ({problem}): the output directory is damaged; choose another directory."
     E028 = ("Cannot find the pipeline '{model}': it is neither a pipeline directory nor an installed "
             "package. Every worker loads it by this name, so install it (or put it on shared storage) "
@@ -110,3 +111,6 @@ class Errors(metaclass=ErrorsWithCodes):
     E051 = "crf_ner: temperature must be above 0, not {value!r}."
     E052 = ("crf_ner: label {label!r} is spaCy's deprecated negative-entity format ('!' prefix); "
             "give negative examples as missing tags or use another label name.")
+    # E053: annotate (with E021-E036)
+    E053 = ("{path} holds {n} file(s) (first: {first}) but no _plan.json: it is not an annotate "
+            "output directory, whose files a run writes and deletes. Give a new or empty directory.")

@@ -18,6 +18,7 @@ atomically, and listed once.
 import os
 import time
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional
 
@@ -26,7 +27,7 @@ import spacy
 from ..errors import Errors
 from . import manifest as mf
 from .engines import get_engine
-from .inputs import AnnotationError, is_inside, plan_shards, resolve_inputs
+from .inputs import AnnotationError, is_inside, parquet_module, plan_shards, resolve_inputs
 from .worker import WorkerSettings
 
 FORMATS = ("jsonl", "parquet")
@@ -103,17 +104,24 @@ def annotate(
     if engine == "local" and workers not in (None, 1):
         raise AnnotationError(Errors.E030.format(workers=workers))
     run_engine = engine_fn or get_engine(engine)
+    # What the run needs, before anything is written: a failed start leaves no plan.
+    if engine == "ray" and engine_fn is None and find_spec("ray") is None:
+        raise AnnotationError(Errors.E034)
+    if fmt == "parquet":
+        parquet_module()
     files = resolve_inputs(inputs)
     out_dir = Path(out_dir)
     for file_ in files:
         if is_inside(file_.path, out_dir):
             raise AnnotationError(Errors.E031.format(path=file_.name, out_dir=out_dir))
+    mf.check_output_dir(out_dir)
     target, info = model_info(model)
     shards = list(plan_shards(files, shard_size))
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = mf.lock_output_dir(out_dir)
     try:
-        plan = mf.make_plan(info, files, shard_size, fmt, len(shards))
+        plan = mf.make_plan(info, files, shard_size, fmt, len(shards),
+                            {"scores": scores, "max_length": max_length})
         mf.check_or_write_plan(out_dir, plan)
         progress = mf.Progress(out_dir)
         done, notes = progress.finished(out_dir, shards)

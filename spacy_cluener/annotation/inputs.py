@@ -118,7 +118,7 @@ def _jsonl_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, int,
 
 
 def _parquet_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, int, int, int]]:
-    pq = _pyarrow_parquet()
+    pq = parquet_module()
     try:
         parquet = pq.ParquetFile(file_.path)
     except Exception as err:  # pyarrow raises ArrowInvalid/OSError for a file that is not Parquet
@@ -164,7 +164,7 @@ def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple
 
 
 def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
-    pq = _pyarrow_parquet()
+    pq = parquet_module()
     parquet = pq.ParquetFile(shard.path)
     columns = ["text"] + (["id"] if "id" in parquet.schema_arrow.names else [])
     groups, row, position = [], 0, 0  # the row groups that overlap [start, end), and the first row of the first
@@ -211,7 +211,7 @@ def _record_id(value: Any, display: str, line_no: int) -> Any:
     return value
 
 
-def _pyarrow_parquet():
+def parquet_module():
     try:
         import pyarrow.parquet as pq
     except ImportError:

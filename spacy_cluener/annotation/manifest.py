@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -52,8 +53,13 @@ def lock_output_dir(out_dir: Path):
     return handle
 
 
-def make_plan(model: dict, files: List[InputFile], shard_size: int, fmt: str, n_shards: int) -> dict:
+def make_plan(
+    model: dict, files: List[InputFile], shard_size: int, fmt: str, n_shards: int, settings: Optional[dict] = None
+) -> dict:
+    """settings: what else changes the output (scores, max_length): a rerun
+    with other values would mix them across shards."""
     return {
+        "settings": settings or {},
         "manifest_version": MANIFEST_VERSION,
         "model": model,
         "inputs": [{"path": f.path, "name": f.name, "kind": f.kind, "size": f.size, "mtime_ns": f.mtime_ns} for f in files],
@@ -83,7 +89,7 @@ def check_or_write_plan(out_dir: Path, plan: dict) -> bool:
 
 def plan_differences(stored: dict, plan: dict) -> List[str]:
     diffs = []
-    for key in ("manifest_version", "shard_size", "format", "n_shards"):
+    for key in ("manifest_version", "shard_size", "format", "n_shards", "settings"):
         if stored.get(key) != plan.get(key):
             diffs.append(f"{key} {stored.get(key)!r} then, {plan.get(key)!r} now")
     old_model, new_model = stored.get("model") or {}, plan["model"]
@@ -174,14 +180,36 @@ def manifest(plan: dict, shards: List[Shard], entries: Dict[str, dict]) -> dict:
     }
 
 
+# The temporary names this package generates in OUTPUT_DIR, and no other:
+# `.part-FFFFF-SSSSSS.SUFFIX.TOKEN.partial` (shards, `outputs.py`) and
+# `._plan.json.partial`, `._SUCCESS.partial` (`write_json_atomic`).
+_OWN_PARTIAL = re.compile(
+    r"^\.(part-\d{5}-\d{6}\.[a-z]+\.[0-9a-f]{12}|" + re.escape(PLAN) + "|" + re.escape(SUCCESS) + ")"
+    + re.escape(PARTIAL) + "$"
+)
+
+
 def remove_partials(out_dir: Path) -> int:
     """Delete temporary files left by killed workers (only when no worker of
-    this run can still be writing). RETURNS (int): how many."""
+    this run can still be writing): only names this package generates, never
+    a user's own `.something.partial`. RETURNS (int): how many."""
     removed = 0
     for path in out_dir.glob(f".*{PARTIAL}"):
-        path.unlink(missing_ok=True)
-        removed += 1
+        if _OWN_PARTIAL.match(path.name):
+            path.unlink(missing_ok=True)
+            removed += 1
     return removed
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse an OUTPUT_DIR with files in it that is not one of annotate's
+    runs (no `_plan.json`): a run writes and deletes files there.
+    RAISES (AnnotationError): E053."""
+    if not out_dir.is_dir() or (out_dir / PLAN).exists():
+        return
+    others = sorted(p.name for p in out_dir.iterdir() if p.name != LOCK)
+    if others:
+        raise AnnotationError(Errors.E053.format(path=out_dir, n=len(others), first=others[0]))
 
 
 def model_digest(path: Path) -> Optional[str]:

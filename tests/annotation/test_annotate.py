@@ -1,6 +1,7 @@
 """`annotate` on the local engine: equal to nlp.pipe, resumable, exactly
 once when the driver is killed (SIGKILL) and rerun."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from spacy_cluener.annotation import AnnotationError, annotate
-from spacy_cluener.annotation.manifest import PROGRESS, SUCCESS
+from spacy_cluener.annotation.manifest import PLAN, PROGRESS, SUCCESS, remove_partials
 from spacy_cluener.cli import app
+from spacy_cluener.errors import Errors
 
 from ..util import assert_exactly_once, pipe_reference, prefix_file, shard_stats, write_jsonl
 
@@ -89,3 +91,58 @@ def test_input_inside_the_output_directory_is_refused(crf_model, tmp_path):
     inp = write_jsonl(tmp_path / "in.json", [{"text": "张三"}])
     with pytest.raises(AnnotationError, match=r"\[E031\]"):
         annotate(str(crf_model), [str(inp)], tmp_path)
+
+
+def test_a_directory_that_is_not_a_run_is_refused_untouched(crf_model, tmp_path):
+    """Issue 24 #1: a user's `.backup.partial`, part file and `_SUCCESS` in
+    OUTPUT_DIR were deleted or overwritten (exit 0)."""
+    inp = write_jsonl(tmp_path / "in.json", [{"id": 1, "text": "张三在上海工作"}])
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = {".backup.partial": "b", ".draft.jsonl.partial": "d", "part-00000-000000.jsonl": "p", SUCCESS: "s"}
+    for name, text in mine.items():
+        (out / name).write_text(text, encoding="utf8")
+    with pytest.raises(AnnotationError, match=r"E053\].*no _plan.json"):
+        annotate(str(crf_model), [str(inp)], out, shard_size=10)
+    assert {p.name: p.read_text(encoding="utf8") for p in out.iterdir() if p.name in mine} == mine
+    assert not (out / PLAN).exists()
+
+
+def test_only_its_own_temporary_files_are_removed(tmp_path):
+    own = [".part-00000-000000.jsonl.0123456789ab.partial", "._plan.json.partial", "._SUCCESS.partial"]
+    users = [".backup.partial", ".draft.jsonl.partial", ".part-00000-000000.jsonl.partial"]
+    for name in own + users:
+        (tmp_path / name).write_text("x", encoding="utf8")
+    assert remove_partials(tmp_path) == len(own)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(users)
+
+
+@pytest.mark.parametrize("change,message", [({"scores": False}, "'scores': False"),
+                                            ({"max_length": 30}, "'max_length': 30}")])
+def test_a_rerun_with_other_output_settings_is_refused(crf_model, tmp_path, change, message):
+    """Issue 24 #2: a rerun with --no-scores or --max-length mixed settings across shards."""
+    inp = write_jsonl(tmp_path / "in.json", [{"id": 1, "text": "张三在上海工作"}])
+    out = tmp_path / "out"
+    annotate(str(crf_model), [str(inp)], out, shard_size=10)
+    with pytest.raises(AnnotationError, match=r"E026.*settings .* then, .*" + re.escape(message) + ".* now"):
+        annotate(str(crf_model), [str(inp)], out, shard_size=10, **change)
+
+
+def test_a_failed_start_writes_nothing(crf_model, tmp_path, monkeypatch):
+    """Issue 24 #12: --engine ray without Ray, Parquet without pyarrow wrote
+    _plan.json first, so the next run with other settings was refused."""
+    annotate_module = sys.modules["spacy_cluener.annotation.annotate"]  # (the package exports the function)
+    inp = write_jsonl(tmp_path / "in.json", [{"id": 1, "text": "张三在上海工作"}])
+    out = tmp_path / "out"
+    monkeypatch.setattr(annotate_module, "find_spec", lambda name: None)
+    with pytest.raises(AnnotationError, match="E034"):
+        annotate(str(crf_model), [str(inp)], out, engine="ray")
+    monkeypatch.setattr(annotate_module, "parquet_module", _no_pyarrow)
+    with pytest.raises(AnnotationError, match="E024"):
+        annotate(str(crf_model), [str(inp)], out, fmt="parquet")
+    assert not out.exists() or not any(out.iterdir())
+    annotate(str(crf_model), [str(inp)], out, shard_size=10)  # the next run starts cleanly
+
+
+def _no_pyarrow(*_):
+    raise AnnotationError(Errors.E024)
