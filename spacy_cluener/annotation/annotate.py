@@ -109,8 +109,8 @@ def annotate(
         raise AnnotationError(Errors.E034)
     if fmt == "parquet":
         parquet_module()
-    files = resolve_inputs(inputs)
     out_dir = Path(out_dir)
+    files = resolve_inputs(inputs, skip_dir=out_dir)
     for file_ in files:
         if is_inside(file_.path, out_dir):
             raise AnnotationError(Errors.E031.format(path=file_.name, out_dir=out_dir))

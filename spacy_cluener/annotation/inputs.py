@@ -15,7 +15,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, List, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple
 
 from ..converters import RecordError, parse_record
 from ..converters.records import check_length
@@ -61,9 +61,13 @@ class Shard:
         return cls(**data)
 
 
-def resolve_inputs(patterns: Iterable[str]) -> List[InputFile]:
+def resolve_inputs(patterns: Iterable[str], skip_dir: Optional[Path] = None) -> List[InputFile]:
     """Files and globs (`**` recursive), in the order given, globs sorted;
     a file named twice is read once.
+
+    skip_dir (Optional[Path]): files a glob finds in it are left out (the
+        output directory: a rerun must not read its own outputs as inputs);
+        a file named explicitly is kept, for the caller to refuse.
 
     RAISES (AnnotationError): a pattern that matches no file, a missing path
         or a directory.
@@ -72,7 +76,8 @@ def resolve_inputs(patterns: Iterable[str]) -> List[InputFile]:
     seen = set()
     for pattern in patterns:
         if glob.has_magic(pattern):
-            names = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            names = sorted(p for p in glob.glob(pattern, recursive=True)
+                           if os.path.isfile(p) and not (skip_dir is not None and is_inside(p, skip_dir)))
             if not names:
                 raise AnnotationError(Errors.E021.format(pattern=pattern))
         elif os.path.isdir(pattern):

@@ -146,3 +146,14 @@ def test_a_failed_start_writes_nothing(crf_model, tmp_path, monkeypatch):
 
 def _no_pyarrow(*_):
     raise AnnotationError(Errors.E024)
+
+
+def test_resume_with_the_output_directory_under_a_recursive_glob(crf_model, tmp_path, monkeypatch):
+    """Issue 24 #13: `annotate M 'data/**/*.jsonl' data/annotated` twice: the
+    second run read its own `_progress.jsonl` and part files as inputs (E031)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    write_jsonl(tmp_path / "data" / "a.jsonl", [{"id": 1, "text": "张三在上海工作"}])
+    first = annotate(str(crf_model), ["data/**/*.jsonl"], Path("data/annotated"), shard_size=10)
+    again = annotate(str(crf_model), ["data/**/*.jsonl"], Path("data/annotated"), shard_size=10)
+    assert first.annotated == 1 and again.annotated == 0 and again.skipped == 1
