@@ -162,17 +162,15 @@ def test_report_cli_with_unseen_gold_labels(cnn_model_dir, tmp_path):
     assert "weapon" in json.dumps(report, ensure_ascii=False)
 
 
-def test_update_with_unseen_gold_label_is_a_clear_value_error(cnn_nlp):
-    # a copy: the shared fixture stays untouched
+def test_update_with_unseen_gold_label_adds_it(cnn_nlp):
+    # Was a ValueError; since issue 23 a gold label first seen in update is
+    # added and the model grows, as with spaCy's ner. A copy: the shared
+    # fixture stays untouched.
     model = util.load_model_from_config(cnn_nlp.config, auto_fill=False)
     model.from_bytes(cnn_nlp.to_bytes())
     examples = [Example.from_dict(model.make_doc(t), {"entities": e}) for t, e in UNSEEN]
-    with pytest.raises(ValueError) as err:
-        model.update(examples, sgd=model.resume_training())
-    message = str(err.value)
-    assert "gold entity tag" in message and "weapon" in message
-    assert "not among the model's labels" in message and "Re-initialize" in message
-    assert all(label in message for label in LABELS)
+    model.update(examples, sgd=model.resume_training())
+    assert set(model.get_pipe("crf_ner").labels) == {*LABELS, "weapon"}
 
 
 def test_update_with_no_known_gold_tag_warns_and_skips_the_doc(cnn_nlp):

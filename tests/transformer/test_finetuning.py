@@ -81,6 +81,9 @@ def test_head_and_transformer_move_at_their_rates(tiny_bert, cluener_slices, tmp
     trf, crf = pipes(nlp)
     lstm = crf.model.get_ref("tok2vec").get_ref("bilstm").layers[0].shims[0]._model
     assert isinstance(lstm, LazyBiLSTM)
+    # The emission layer starts at zero (as spaCy's ner output layer), which
+    # passes no gradient to the encoders on the first step: give it weights.
+    torch.nn.init.normal_(crf.crf.emissions.weight, std=0.1)
     groups = {"transformer": trf.model.transformer, "crf": crf.crf, "bilstm": lstm}
     opt_cfg = dict(config.interpolate()["training"]["optimizer"])
     opt_cfg.update(learn_rate=3e-5, head_learn_rate=1e-3)
