@@ -10,7 +10,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from .util import CLUENER_DEV, DATA, HIDDEN, SMALL_MODEL, VOCAB, make_examples
+from .util import CLUENER_DEV, DATA, HIDDEN, VOCAB, train_small_crf
 
 
 def pytest_addoption(parser):
@@ -63,15 +63,7 @@ def ruler_model(tmp_path_factory):
 def crf_model(tmp_path_factory):
     """A small crf_ner pipeline, trained a little (scores spread out), saved
     with the default settings (scores off), for the confidence CLIs."""
-    from thinc.api import fix_random_seed
-
-    fix_random_seed(0)
-    nlp = spacy.blank("zh")
-    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL})
-    examples = make_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(15):
-        nlp.update(examples, sgd=optimizer)
+    nlp = train_small_crf(15)
     path = tmp_path_factory.mktemp("crf") / "model"
     nlp.to_disk(path)
     return path

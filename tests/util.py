@@ -168,6 +168,19 @@ def train_small_cnn(seed: int = 0, steps: int = 60):
     return nlp, losses
 
 
+def train_small_crf(steps: int, **config) -> Language:
+    """A blank zh pipeline with crf_ner on SMALL_MODEL (`config`: its other
+    settings), initialized and updated `steps` times on TRAIN_DATA, seed 0."""
+    fix_random_seed(0)
+    nlp = spacy.blank("zh")
+    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, **config})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
 def assert_valid_offsets(doc, text):
     """Entities of a prediction lie inside the text and slice it exactly."""
     assert doc.text == text

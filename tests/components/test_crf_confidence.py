@@ -8,26 +8,18 @@ import pytest
 import spacy
 import srsly
 from spacy.tokens import DocBin
-from thinc.api import fix_random_seed
 
 from spacy_cluener.layers import crf_batch as crf_batch_module
 
-from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples, train_small_crf
 
 TEXTS = [t for t, _ in TRAIN_DATA] + ["张三和李四在北京的腾讯", "", "广州天安门", "我", "王五 去了 上海"]
 
 
 @pytest.fixture(scope="module", params=["BIO", "BIOES"])
 def trained(request):
-    fix_random_seed(0)
-    nlp = spacy.blank("zh")
-    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param, "scores": True})
-    examples = make_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
     # Trained only a little, so that scores are spread out, not all ~1.
-    for _ in range(12):
-        nlp.update(examples, sgd=optimizer)
-    return nlp
+    return train_small_crf(12, scheme=request.param, scores=True)
 
 
 def _spans(doc, key="crf_ner"):

@@ -9,23 +9,15 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import Span
-from thinc.api import fix_random_seed
 
-from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples
+from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples, train_small_crf
 
 TEXTS = [t for t, _ in TRAIN_DATA] + ["王五去了北京", "张三  李四"]
 
 
 @pytest.fixture(scope="module", params=["BIO", "BIOES"])
 def trained(request):
-    fix_random_seed(0)
-    nlp = spacy.blank("zh")
-    nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": request.param, "scores": True})
-    examples = make_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(60):
-        nlp.update(examples, sgd=optimizer)
-    return nlp
+    return train_small_crf(60, scheme=request.param, scores=True)
 
 
 def test_preset_entities_kept_and_model_predicts_around_them(trained):
