@@ -5,7 +5,8 @@ a JSONL training log and, for transformer configs, a BERT path.
 
 Extra `--section.key value` options are spaCy config overrides, as for `spacy train`.
 The project's default stops at `[training] max_steps`, so the same commit gives
-the same scores on any machine with the same thread count, however busy it is;
+the same scores on machines of the same CPU type with the same thread count,
+however busy they are (another CPU type: within seed noise, docs/results.md);
 `--max-seconds` is opt-in and makes the result depend on the machine's speed.
 """
 import sys
@@ -18,6 +19,7 @@ from spacy.cli._util import parse_config_overrides
 from spacy.cli.train import train
 from thinc.api import Config
 
+from spacy_cluener.cli import run_script
 from spacy_cluener.training.callbacks import TrainingBudgetExceeded
 from spacy_cluener.training.schedule import eval_frequency_for
 
@@ -79,6 +81,4 @@ def main(
 
 
 if __name__ == "__main__":
-    app = typer.Typer(add_completion=False, rich_markup_mode=None)  # one-line errors (see spacy_cluener.cli)
-    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(main)
-    app()
+    run_script(main, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

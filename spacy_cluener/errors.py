@@ -114,3 +114,14 @@ class Errors(metaclass=ErrorsWithCodes):
     # E053: annotate (with E021-E036)
     E053 = ("{path} holds {n} file(s) (first: {first}) but no _plan.json: it is not an annotate "
             "output directory, whose files a run writes and deletes. Give a new or empty directory.")
+    # E054-E059: annotate and the commands' inputs (issue 24)
+    E054 = "{path} is a file, not a directory: OUTPUT_DIR is the directory annotate writes its shards into."
+    E055 = ("{rejected:,} of {total:,} records were rejected, more than --max-rejected {limit:,}; no _SUCCESS "
+            "was written (first: {first}). Fix the inputs, or rerun with a higher --max-rejected to accept them.")
+    E056 = ("every one of the {rejected:,} records was rejected (first: {first}); no _SUCCESS was written. "
+            "Check the inputs' format and encoding (UTF-8 JSON lines, or Parquet), or rerun with "
+            "--max-rejected {rejected} to accept an empty result.")
+    E057 = ("--num-gpus {num_gpus} is for --engine ray (GPUs per Ray worker); --engine local runs on "
+            "this process's CPU: drop --num-gpus, or use --engine ray.")
+    E058 = ("Cannot reach the Ray cluster at {address} ({problem}) within {seconds:g} s: is it running, "
+            "and is the address right (HOST:PORT of the head's GCS, 6379 by default, or ray://HOST:10001)?")

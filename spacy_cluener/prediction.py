@@ -3,8 +3,10 @@
 Output: one line per input record, in input order,
 `{"id": ..., "label": {TYPE: {ENTITY: [[start, end], ...]}}}` with character
 offsets and `end` inclusive (`text[start:end + 1] == ENTITY`), and
-`"label": {}` when nothing was found. The id is the record's `id`, else the
-0-based line index of the record in the input. With `scores`, each line also
+`"label": {}` when nothing was found. The id is the record's `id` as given
+(CLUENER's test ids are numbers, and the leaderboard wants them back as
+such); a record without one (absent or null) gets `FILE:LINE`, its 1-based
+line in the input as named, the rule of `annotate` too. With `scores`, each line also
 has `"scores": {TYPE: {ENTITY: [score, ...]}}`, parallel to the offsets of
 `label` (the entity's CRF marginal, 4 decimals); without it the lines are
 exactly the leaderboard format. Records are streamed through
@@ -45,7 +47,8 @@ def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator
                 record = parse_record(line, max_length)
             except RecordError as err:
                 raise MalformedRecord(path, line_no, str(err)) from None
-            yield record["text"], record.get("id", line_no - 1)
+            record_id = record.get("id")
+            yield record["text"], f"{path}:{line_no}" if record_id is None else record_id
 
 
 def doc_to_cluener_label(doc: Doc) -> Dict[str, Dict[str, List[List[int]]]]:

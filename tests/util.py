@@ -308,6 +308,8 @@ def pipe_reference(model: Path, texts: List[str], ids: list) -> List[dict]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        # annotate's ids are strings: a non-string id as its JSON text
+        ids = [i if isinstance(i, str) else json.dumps(i) for i in ids]
         return [{"id": i, "entities": doc_entities(doc, key)} for doc, i in zip(nlp.pipe(texts), ids)]
     finally:
         torch.set_num_threads(threads)

@@ -27,11 +27,13 @@ import spacy
 from ..errors import Errors
 from . import manifest as mf
 from .engines import get_engine
+from .ids import id_collisions
 from .inputs import AnnotationError, is_inside, parquet_module, plan_shards, resolve_inputs
 from .worker import WorkerSettings
 
 FORMATS = ("jsonl", "parquet")
 DEFAULT_SHARD_SIZE = 1000
+DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's nlp.max_length, which a worker uses without --max-length
 
 
 def model_info(model: str) -> "tuple[str, dict]":
@@ -80,6 +82,7 @@ def annotate(
     workers: Optional[int] = None,
     address: Optional[str] = None,
     num_gpus: float = 0.0,
+    max_rejected: Optional[int] = None,
     on_shard: Optional[Callable[[dict], None]] = None,
     on_start: Optional[Callable[[int, int], None]] = None,
     engine_fn: Optional[Callable[..., Iterator[dict]]] = None,
@@ -91,6 +94,8 @@ def annotate(
         shards, lines already finished) before the engine starts.
     on_shard (Callable[[dict], None]): called with each finished shard's
         entry once it is recorded (progress, printing its rejections).
+    max_rejected (Optional[int]): fail (E055, no _SUCCESS) when more records
+        than this are rejected; None: any number, unless every record is.
     engine_fn: replaces the engine's function (tests: a worker that dies).
     RETURNS (RunResult): the manifest and what this run did.
     RAISES (AnnotationError): bad inputs or settings, another plan in
@@ -103,6 +108,8 @@ def annotate(
         raise AnnotationError(Errors.E029.format(what="--shard-size", value=shard_size))
     if engine == "local" and workers not in (None, 1):
         raise AnnotationError(Errors.E030.format(workers=workers))
+    if engine == "local" and num_gpus:
+        raise AnnotationError(Errors.E057.format(num_gpus=num_gpus))
     run_engine = engine_fn or get_engine(engine)
     # What the run needs, before anything is written: a failed start leaves no plan.
     if engine == "ray" and engine_fn is None and find_spec("ray") is None:
@@ -119,10 +126,11 @@ def annotate(
     shards = list(plan_shards(files, shard_size))
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = mf.lock_output_dir(out_dir)
+    planned_before, progress = True, None
     try:
         plan = mf.make_plan(info, files, shard_size, fmt, len(shards),
                             {"scores": scores, "max_length": max_length})
-        mf.check_or_write_plan(out_dir, plan)
+        planned_before = mf.check_or_write_plan(out_dir, plan)
         progress = mf.Progress(out_dir)
         done, notes = progress.finished(out_dir, shards)
         if notes:
@@ -146,17 +154,39 @@ def annotate(
         if missing:
             raise AnnotationError(Errors.E033.format(n=len(missing), first=missing[0]))
         result.manifest = mf.manifest(plan, shards, done)
+        _check_rejected(result.manifest, max_rejected)
+        result.manifest["id_collisions"] = id_collisions(shards, max_length or DEFAULT_MAX_LENGTH)
         mf.write_json_atomic(out_dir / mf.SUCCESS, result.manifest)
         mf.remove_partials(out_dir)
+    except BaseException:
+        # A run that failed before finishing any shard (a damaged pipeline, an
+        # unreachable cluster) leaves no plan: the next run may use other settings.
+        if not planned_before and (progress is None or not progress.entries):
+            (out_dir / mf.PLAN).unlink(missing_ok=True)
+        raise
     finally:
         lock.close()
     result.seconds = time.perf_counter() - start
     return result
 
 
+def _check_rejected(manifest: dict, max_rejected: Optional[int]) -> None:
+    """RAISES (AnnotationError): too many rejected records (E055): more than
+    `max_rejected`, or, with no limit given, all of them (a file in another
+    encoding or format is rejected line by line and would look like success)."""
+    rejected, total = manifest["rejected"], manifest["records"] + manifest["rejected"]
+    if not rejected:
+        return
+    first = manifest["rejections"][0]
+    if max_rejected is not None and rejected > max_rejected:
+        raise AnnotationError(Errors.E055.format(rejected=rejected, total=total, limit=max_rejected, first=first))
+    if max_rejected is None and rejected == total:
+        raise AnnotationError(Errors.E056.format(rejected=rejected, first=first))
+
+
 def read_output(out_dir: Path) -> List[dict]:
     """Every record of a finished run, in input order, as
-    {"id", "entities"} dicts (Parquet ids stay strings)."""
+    {"id", "entities"} dicts."""
     import json
 
     manifest = json.loads((Path(out_dir) / mf.SUCCESS).read_text(encoding="utf-8"))

@@ -7,8 +7,11 @@ whoever computes a shard, and however often, writes the same file.
 
 Records are read as `predict` reads them (`parse_record`: the same accepted
 and rejected lines); a bad record is reported as `FILE:LINE: reason` through
-a callback and the rest of the shard goes on. A record without an `id` gets
-`FILE:LINE` (its 1-based line, or row in Parquet), stable across runs.
+a callback and the rest of the shard goes on. Every id is a string, so a
+JSON or Parquet reader sees one column type: a record's own string id as is,
+any other JSON value as its JSON text (`1` -> "1", `true` -> "true"), and a
+record without an id (absent or null) `FILE:LINE` (its 1-based line, or row
+in Parquet), stable across runs.
 """
 import glob
 import json
@@ -138,12 +141,18 @@ def _parquet_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, in
         yield start, end, start + 1, end - start
 
 
-def read_shard(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+def read_shard(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, str]]:
     """(text, id) of each valid record of the shard, in order; each bad one
     calls reject(line, reason). Blank lines are not records.
 
     RAISES (AnnotationError): the input file changed size since the run was planned.
     """
+    return ((text, record_id) for _, text, record_id in read_shard_lines(shard, reject, max_length))
+
+
+def read_shard_lines(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[int, str, str]]:
+    """(line, text, id) of each valid record of the shard: `read_shard` with
+    the line (Parquet: row) number of each record, from 1."""
     if os.path.getsize(shard.path) != shard.size:
         raise AnnotationError(Errors.E023.format(path=shard.display, size=shard.size))
     if shard.kind == "parquet":
@@ -151,7 +160,7 @@ def read_shard(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[
     return _read_jsonl(shard, reject, max_length)
 
 
-def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[int, str, str]]:
     with open(shard.path, "rb") as handle:
         handle.seek(shard.start)
         for line_no in range(shard.first, shard.first + shard.n_lines):
@@ -165,10 +174,10 @@ def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple
             except RecordError as err:
                 reject(line_no, str(err))
                 continue
-            yield record["text"], _record_id(record.get("id"), shard.display, line_no)
+            yield line_no, record["text"], record_id(record.get("id"), shard.display, line_no)
 
 
-def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[str, Any]]:
+def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[int, str, str]]:
     pq = parquet_module()
     parquet = pq.ParquetFile(shard.path)
     columns = ["text"] + (["id"] if "id" in parquet.schema_arrow.names else [])
@@ -186,7 +195,7 @@ def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tup
             continue
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist() if "id" in columns else [None] * len(texts)
-        for text, record_id in zip(texts, ids):
+        for text, value in zip(texts, ids):
             if shard.start <= position < shard.end:
                 line_no = position + 1
                 try:
@@ -196,24 +205,25 @@ def _read_parquet(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tup
                 except RecordError as err:
                     reject(line_no, str(err))
                 else:
-                    yield text, _record_id(record_id, shard.display, line_no)
+                    yield line_no, text, record_id(value, shard.display, line_no)
             position += 1
         if position >= shard.end:
             return
 
 
-def _record_id(value: Any, display: str, line_no: int) -> Any:
-    """The record's own id, else FILE:LINE. Values strict JSON cannot hold
-    (a Parquet timestamp or bytes, NaN) are kept as their str()."""
+def record_id(value: Any, display: str, line_no: int) -> str:
+    """The id of a record in annotate's output, always a string: its own
+    string id; any other value as its JSON text (`1` -> "1", `1.0` -> "1.0",
+    `true` -> "true"; values strict JSON cannot hold, such as a Parquet
+    timestamp or NaN, as their str()); no id (None) -> `FILE:LINE`."""
     if value is None:
         return f"{display}:{line_no}"
-    if isinstance(value, (str, int)):
+    if isinstance(value, str):
         return value
     try:
-        json.dumps(value, allow_nan=False)
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError):
         return str(value)
-    return value
 
 
 def parquet_module():

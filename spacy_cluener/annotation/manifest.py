@@ -204,7 +204,9 @@ def remove_partials(out_dir: Path) -> int:
 def check_output_dir(out_dir: Path) -> None:
     """Refuse an OUTPUT_DIR with files in it that is not one of annotate's
     runs (no `_plan.json`): a run writes and deletes files there.
-    RAISES (AnnotationError): E053."""
+    RAISES (AnnotationError): E053, or E054 for a path that is not a directory."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AnnotationError(Errors.E054.format(path=out_dir))
     if not out_dir.is_dir() or (out_dir / PLAN).exists():
         return
     others = sorted(p.name for p in out_dir.iterdir() if p.name != LOCK)

@@ -4,15 +4,14 @@ One record per line (JSON lines) or per row (Parquet):
 `{"id": ..., "entities": [{"start", "end", "label", "text", "score"}]}`,
 character offsets with `end` exclusive (`text[start:end] == entity text`,
 as spaCy's `start_char`/`end_char`), `score` the entity's CRF marginal
-(`doc.spans[key].attrs["scores"]`, see crf_ner) or null without scores. In
-Parquet, `id` is a string (a non-string id is written as its JSON).
+(`doc.spans[key].attrs["scores"]`, see crf_ner) or null without scores.
+`id` is always a string (`inputs.record_id`), in both formats.
 
 A shard is written to a hidden temporary file in the output directory
 (`.NAME.TOKEN.partial`; readers such as pyarrow and Spark skip names that
 start with "." or "_") and renamed into place: a shard file is complete or
 absent, and a retried shard replaces it with the same bytes.
 """
-import json
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -55,7 +54,7 @@ class ShardWriter:
         self.fmt = fmt
         self.rows: List[Dict[str, Any]] = []
 
-    def add(self, record_id: Any, entities: List[Dict[str, Any]]) -> None:
+    def add(self, record_id: str, entities: List[Dict[str, Any]]) -> None:
         self.rows.append({"id": record_id, "entities": entities})
 
     def commit(self) -> int:
@@ -76,7 +75,7 @@ class ShardWriter:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist(
-            [{"id": _id_string(r["id"]), "entities": r["entities"]} for r in self.rows], schema=parquet_schema()
+            self.rows, schema=parquet_schema()
         )
         pq.write_table(table, out)
 
@@ -89,7 +88,3 @@ def parquet_schema():
          ("score", pa.float64())]
     )
     return pa.schema([("id", pa.string()), ("entities", pa.list_(entity))])
-
-
-def _id_string(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -23,6 +23,7 @@ for `--engine ray` then stops with one line (E034).
 import json
 import logging
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Dict, Iterator, List, Optional
@@ -36,6 +37,9 @@ try:
     import ray.data
 except ImportError:  # the optional extra: pip install -e ".[ray]"
     ray = None
+
+# seconds to wait for a TCP connection to --address before giving up
+CONNECT_TIMEOUT = 10.0
 
 
 class RayShardWorker:
@@ -90,6 +94,7 @@ def run_ray(
     try:
         if not ray.is_initialized():
             if address:
+                check_reachable(address)
                 ray.init(address=address)
             else:
                 ray.init(num_cpus=max(workers or 0, os.cpu_count() or 1), include_dashboard=False)
@@ -109,11 +114,32 @@ def run_ray(
             )
             for row in annotated.iter_rows():
                 yield json.loads(row["summary"])
+    except AnnotationError:
+        raise
     except Exception as err:  # a worker's exception, a cluster that went away: one line for the CLI
         raise AnnotationError(Errors.E035.format(error=_first_line(err))) from err
     finally:
         if started:
             ray.shutdown()
+
+
+def check_reachable(address: str, seconds: float = CONNECT_TIMEOUT) -> None:
+    """Fail in `seconds` on a HOST:PORT (or ray://HOST:PORT) nobody listens
+    on: `ray.init` retries such an address for minutes without a word.
+    "auto" and addresses without a port are left to Ray, which finds (or
+    fails to find) a local cluster at once.
+
+    RAISES (AnnotationError): E058.
+    """
+    target = address.split("://", 1)[-1]
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as err:
+        problem = "timed out" if isinstance(err, socket.timeout) else (err.strerror or str(err))
+        raise AnnotationError(Errors.E058.format(address=address, problem=problem, seconds=seconds)) from None
 
 
 @contextmanager

@@ -35,7 +35,10 @@ def annotate_cli(
     max_length: Optional[int] = Opt(None, "--max-length", min=1, help="Raise nlp.max_length (characters per text; 1,000,000 by default)"),
     scores: bool = Opt(True, "--scores/--no-scores", help="Entity scores from crf_ner (null without)"),
     num_gpus: float = Opt(0.0, "--num-gpus", min=0.0, help="GPUs per Ray worker (0: CPU)"),
-    max_notes: Optional[int] = Opt(None, "--max-notes", min=0, help="Print at most this many rejection lines (all are in _SUCCESS)"),
+    max_notes: Optional[int] = Opt(None, "--max-notes", min=0,
+                                   help="Print at most this many rejection and id-collision lines (all are in _SUCCESS)"),
+    max_rejected: Optional[int] = Opt(None, "--max-rejected", min=0,
+                                      help="Fail (exit 1, no _SUCCESS) when more records are rejected; default: only when all are"),
 ):
     """Annotate every record into shards in OUTPUT_DIR, exactly once.
 
@@ -58,18 +61,21 @@ def annotate_cli(
         result = annotate(
             model, patterns, Path(output_dir), engine=engine.value, fmt=fmt.value, shard_size=shard_size,
             batch_size=batch_size, max_length=max_length, scores=scores, workers=workers, address=address,
-            num_gpus=num_gpus, on_start=bar.start, on_shard=bar.update,
+            num_gpus=num_gpus, max_rejected=max_rejected, on_start=bar.start, on_shard=bar.update,
         )
     except AnnotationError as err:
         bar.close()
         typer.echo(str(err), err=True)
         raise typer.Exit(code=1) from None
-    bar.close()
     for note in result.notes:
-        typer.echo(note, err=True)
+        tqdm.write(note, file=sys.stderr)
     m = result.manifest
+    for line in m["id_collisions"]:
+        bar.note(line)
+    bar.close()
+    collisions = f", {len(m['id_collisions']):,} ids already used (listed in _SUCCESS)" if m["id_collisions"] else ""
     typer.echo(
-        f"{output_dir}: {m['records']:,} records, {m['entities']:,} entities, {m['rejected']:,} rejected, "
+        f"{output_dir}: {m['records']:,} records, {m['entities']:,} entities, {m['rejected']:,} rejected{collisions}, "
         f"in {result.shards} shards ({result.annotated} annotated now, {result.skipped} finished before); "
         f"{result.seconds:.1f} s"
     )
@@ -89,11 +95,14 @@ class _ProgressBar:
         self.bar = tqdm(total=total, initial=done, unit="rec", disable=None, dynamic_ncols=True)
         self.started = time.perf_counter()
 
+    def note(self, line: str) -> None:
+        if self.max_notes is None or self.printed < self.max_notes:
+            tqdm.write(line, file=sys.stderr)
+        self.printed += 1
+
     def update(self, entry: dict) -> None:
         for line in entry["rejected"]:
-            if self.max_notes is None or self.printed < self.max_notes:
-                tqdm.write(line, file=sys.stderr)
-            self.printed += 1
+            self.note(line)
         self.chars += entry["chars"]
         if self.bar is not None:
             self.bar.update(entry["lines"])
@@ -103,5 +112,7 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
         if self.max_notes is not None and self.printed > self.max_notes:
-            typer.echo(f"... {self.printed - self.max_notes} more rejected records (listed in _SUCCESS)", err=True)
+            typer.echo(f"... {self.printed - self.max_notes} more lines (listed in _SUCCESS)", err=True)
+            self.printed = self.max_notes

@@ -3,12 +3,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from spacy.tokens import DocBin
 
 from ..evaluation import evaluate, write_report
 from ..evaluation.confidence import enable_scores
 from ..evaluation.training_log import training_section
-from ._app import Arg, Opt, app, load_pipeline
+from ._app import Arg, Opt, app, load_pipeline, read_docbin
 
 
 @app.command("report")
@@ -49,7 +48,7 @@ def report_cli(
     nlp = load_pipeline(model, gpu_id)
     if scores:
         enable_scores(nlp)
-    gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
+    gold_docs = list(read_docbin(data_path).get_docs(nlp.vocab))
     report = {"model": str(model), "data": str(data_path)}
     report.update(
         evaluate(

@@ -48,7 +48,7 @@ def parse_record(line: str, max_length: Optional[int] = None) -> dict:
     try:
         record = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise RecordError(f"invalid JSON ({err.msg} at column {err.colno}){_utf16_hint(line)}") from None
+        raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){_utf16_hint(line)}") from None
     except RecursionError:
         raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):

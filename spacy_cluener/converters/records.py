@@ -20,7 +20,8 @@ def check_length(text: str, max_length: int, what: str = "text") -> None:
     if len(text) > max_length:
         raise RecordError(
             f"{what} has {len(text)} characters, more than nlp.max_length ({max_length}), "
-            "which spaCy refuses (E088): split it into shorter records (predict: --max-length)"
+            "which spaCy refuses (E088): split it into shorter records, or raise the limit with "
+            "--max-length (predict, annotate)"
         )
 
 

@@ -28,7 +28,7 @@ def test_jsonl_shards_cover_every_line_once(tmp_path):
     assert all(a.end == b.start for a, b in zip(shards, shards[1:]))
     assert list(plan_shards(files, 3)) == shards  # deterministic
     records, rejected = read_all(shards)
-    assert records == [(f"文本{i}", i) for i in range(10)] and not rejected
+    assert records == [(f"文本{i}", str(i)) for i in range(10)] and not rejected
 
 
 def test_ids_default_to_file_and_line(tmp_path):
@@ -79,7 +79,7 @@ def test_parquet_row_ranges_across_row_groups(tmp_path):
     shards = list(plan_shards(resolve_inputs([str(path)]), 10))
     assert [(s.start, s.end, s.first) for s in shards] == [(0, 10, 1), (10, 20, 11), (20, 30, 21)]
     records, rejected = read_all(shards)
-    expected = [(t, f"{path}:6" if i == 5 else i) for i, t in enumerate(texts) if t is not None]
+    expected = [(t, f"{path}:6" if i == 5 else str(i)) for i, t in enumerate(texts) if t is not None]
     assert records == expected
     assert [(line, reason) for _, line, reason in rejected] == [(13, "missing 'text' (or it is not a string)")]
 

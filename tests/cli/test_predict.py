@@ -43,14 +43,17 @@ def test_predict_writes_submission_in_input_order(ruler_model, tmp_path):
     assert not list(out.parent.glob("*.partial"))
 
 
-def test_ids_default_to_line_index(ruler_model, tmp_path):
+def test_ids_default_to_file_and_line(ruler_model, tmp_path):
+    """Issue 24 #15: a record without an id (absent or null) gets FILE:LINE,
+    the 1-based line (blank lines count), as in annotate; numbers stay numbers."""
     inp = tmp_path / "no_ids.json"
-    inp.write_text('{"text": "张三"}\n\n{"text": "腾讯"}\n{"id": "x", "text": "北京"}\n', encoding="utf-8")
+    inp.write_text('{"text": "张三"}\n\n{"text": "腾讯"}\n{"id": "x", "text": "北京"}\n'
+                   '{"id": null, "text": "北京"}\n{"id": 7, "text": "北京"}\n', encoding="utf-8")
     out = tmp_path / "pred.json"
     result = run_predict(ruler_model, inp, out)
     assert result.exit_code == 0, result.output
     lines = read_jsonl(out)
-    assert [line["id"] for line in lines] == [0, 2, "x"]
+    assert [line["id"] for line in lines] == [f"{inp}:1", f"{inp}:3", "x", f"{inp}:5", 7]
     assert lines[1]["label"] == {"company": {"腾讯": [[0, 1]]}}
 
 

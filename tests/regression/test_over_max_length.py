@@ -28,7 +28,8 @@ def test_conll_sentence_over_max_length_is_rejected(tmp_path):
     docs = list(read_conll(str(path), spacy.blank("zh").vocab, "BIO", report, max_length=5))
     assert [d.text for d in docs] == ["北京", "李"]
     assert report.rejected == [(4, "the sentence has 6 characters, more than nlp.max_length (5), "
-                                   "which spaCy refuses (E088): split it into shorter records (predict: --max-length)")]
+                                   "which spaCy refuses (E088): split it into shorter records, or raise the limit with "
+                                   "--max-length (predict, annotate)")]
     assert report.balanced
 
 
