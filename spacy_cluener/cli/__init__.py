@@ -6,6 +6,6 @@ from . import (  # noqa: F401
     predict,
     report,
 )
-from ._app import app, run_script
+from ._app import app, refuse_same_file, run_script
 
-__all__ = ["app", "run_script"]
+__all__ = ["app", "refuse_same_file", "run_script"]
