@@ -166,5 +166,6 @@ def _quiet_ray_data() -> Iterator[None]:
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    # RayTaskError messages end with the original exception's "Type: message"
-    return lines[-1] if lines else type(err).__name__
+    # RayTaskError messages end with the original exception's "Type: message";
+    # E035 puts its own full stop after it ("... or retrain.. The shards")
+    return lines[-1].rstrip(".") if lines else type(err).__name__

@@ -38,3 +38,14 @@ def test_an_unreachable_address_fails_at_once(ruler_model, tmp_path):
     assert result.exit_code == 1
     assert f"[E058] Cannot reach the Ray cluster at {address} (Connection refused)" in result.output
     assert not (tmp_path / "out" / "_plan.json").exists()
+
+
+def test_ray_failure_message_has_one_full_stop():
+    """Issue 24 #17: "... copy it again, or retrain.. The shards finished ..."."""
+    pytest.importorskip("ray")
+    from spacy_cluener.annotation.ray_engine import _first_line
+    from spacy_cluener.errors import Errors
+
+    err = RuntimeError("ray.exceptions.RayTaskError(OSError): ...\nOSError: [E017] Cannot load crf_ner: or retrain.")
+    message = Errors.E035.format(error=_first_line(err))
+    assert "retrain. The shards" in message and ".." not in message
