@@ -14,6 +14,9 @@ class Warnings(metaclass=ErrorsWithCodes):
     W004 = ("{n} user-dictionary word(s) longer than max_word_length={max_length} were left "
             "out of the lexicon (e.g. {example!r}): raise "
             "[components.tok2vec.model.embed.lexicon] max_word_length to keep them.")
+    W007 = ("calibrate: the model predicts no scored entity on the fit half of the data ({n} docs), so "
+            "there is nothing to fit: the output is an uncalibrated copy (temperature 1, no maps). Is the "
+            "data a gold corpus of the model's kind, and is the model trained?")
 
 
 def setup_default_warnings() -> None:
@@ -125,3 +128,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "this process's CPU: drop --num-gpus, or use --engine ray.")
     E058 = ("Cannot reach the Ray cluster at {address} ({problem}) within {seconds:g} s: is it running, "
             "and is the address right (HOST:PORT of the head's GCS, 6379 by default, or ray://HOST:10001)?")
+    # E060-E069: calibrate, Label Studio / doccano (issue 26)
+    E060 = "calibrate: {what}."
+    E061 = ("calibrate: DATA has {n} doc(s); it needs at least 2 (one half fits the calibration, the other "
+            "is held out to measure it), and in practice hundreds with gold entities (e.g. a dev set).")
+    E063 = "calibrate: OUTPUT {path} {problem}: give a new directory (the input pipeline is never overwritten)."
+    E065 = ("{path}: not a {fmt} export ({problem}). Label Studio: export JSON (a list of tasks with "
+            "'data' and 'annotations'); doccano: export JSONL (one object per line with 'text' and "
+            "'label' or 'entities').")

@@ -44,6 +44,10 @@ def test_all_at_tiny_settings(project):
     assert sorted(p.name for p in (project / "packages" / "dist").glob("*.whl")) == [
         "spacy_cluener-0.1.0-py3-none-any.whl", "zh_cluener_crf-0.1.0-py3-none-any.whl"]
     assert (project / "training" / "cnn_crf" / "training_log.jsonl").read_text(encoding="utf8").strip()
+    # calibrate: the calibrated copy is what evaluate, report and package use (issue 26)
+    cfg = json.loads((project / "training" / "cnn_crf" / "model-calibrated" / "crf_ner" / "cfg").read_text(encoding="utf8"))
+    assert len(cfg["calibration"]["fit"]["heldout_docs"]) == len(docs(project / "corpus" / "cluener-dev.spacy")) // 2
+    assert "heldout_after" in json.loads((project / "metrics" / "cluener-dev-calibration.json").read_text(encoding="utf8"))
 
 
 @pytest.mark.slow
@@ -58,6 +62,7 @@ def test_own_data_at_tiny_settings(project):
     scores = json.loads((project / "metrics" / "own-test.json").read_text(encoding="utf8"))
     assert "ents_f" in scores
     assert (project / "reports" / "own-test" / "report.json").exists()
+    assert (project / "training" / "own-cnn_crf" / "model-calibrated" / "crf_ner" / "cfg").exists()
 
 
 def test_own_convert_reads_a_changed_dev_file(project):

@@ -220,6 +220,46 @@ def confidence_cost(prefix: str) -> List[str]:
             f"({r['n_docs']} docs, {r['run']['cpu']}; {link(rel(path), rel(path), prefix)}; {command('confidence-cost', prefix)})."]
 
 
+def _ece(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _recall(target: dict) -> str:
+    return "none" if target["threshold"] is None else f"{pct(target['r'])} (t = {target['threshold']:.4f})"
+
+
+def calibration(prefix: str) -> List[str]:
+    path = RESULTS / "calibration.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run on a trained pipeline: {command('calibration', prefix)}."]
+    before, after, split = r["heldout_before"], r["heldout_after"], r["split"]
+    maps = ", ".join(f"`{k}` {v}" for k, v in sorted(r["maps"].items())) or "none"
+    lines = [
+        f"`calibrate` fitted on {split['fit_docs']} of {split['n_docs']} docs of CLUENER dev (seed {split['seed']}): "
+        f"temperature {r['temperature']['temperature']:.3f}; per-type maps: {maps}. Figures on the "
+        f"{split['heldout_docs']} held-out docs only ({r['run']['cpu']}, commit {r['run']['commit']}; "
+        f"{link(rel(path), rel(path), prefix)}; {command('calibration', prefix)}). The noise floor is the mean ECE "
+        "of a perfectly calibrated scorer with the same scores and as many entities.",
+        "",
+    ]
+    rows = [["overall", str(after["n_entities"]), _ece(before["ece"]), _ece(after["ece"]), _ece(after["ece_noise_floor"])]]
+    for label in sorted(after["per_type"]):
+        a = after["per_type"][label]
+        b = before["per_type"].get(label, {})
+        rows.append([f"`{label}`", str(a["n"]), _ece(b.get("ece")), _ece(a["ece"]), _ece(a["ece_noise_floor"])])
+    lines += table(["entities", "n", "ECE before", "ECE after", "noise floor"], rows)
+    target = after["target"]["target_precision"]
+    lines += ["", f"Recall at precision ≥ {pct(target)} %: {_recall(before['target'])} before, "
+                  f"{_recall(after['target'])} after."]
+    bins = [b for b in after["bins"] if b["n"]]
+    lines += ["", "Reliability (held-out half, after):", ""]
+    lines += table(["score bin", "entities", "mean score", "exact-match accuracy"],
+                   [[f"{b['lo']:.1f}–{b['hi']:.1f}", str(b["n"]), f"{b['confidence']:.3f}", f"{b['accuracy']:.3f}"]
+                    for b in bins])
+    return lines
+
+
 def long_doc_memory(prefix: str) -> List[str]:
     path = RESULTS / "long_doc_memory.json"
     r = load(path)
@@ -241,6 +281,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "ABLATION": ablation,
         "CRF-COST": crf_cost,
         "CONFIDENCE-COST": confidence_cost,
+        "CALIBRATION": calibration,
         "LEXICON-COST": lexicon_cost,
         "ANNOTATE-COST": annotate_cost,
         "ANNOTATE-MEMORY": annotate_memory,

@@ -7,6 +7,7 @@ import typer
 from ..evaluation import evaluate, write_report
 from ..evaluation.confidence import enable_scores
 from ..evaluation.training_log import training_section
+from ..training.calibration import heldout_indices
 from ._app import Arg, Opt, app, load_pipeline, read_docbin
 
 
@@ -44,15 +45,20 @@ def report_cli(
     precision/recall against the threshold (threshold_curve.png), the
     threshold for --target-precision and the calibration (reliability.png,
     ECE). The pipeline's own threshold still decides doc.ents (the scores).
+    When the pipeline was calibrated (`calibrate`) on DATA_PATH itself, the
+    confidence sections are measured on the half it held out only.
     """
     nlp = load_pipeline(model, gpu_id)
     if scores:
         enable_scores(nlp)
     gold_docs = list(read_docbin(data_path).get_docs(nlp.vocab))
     report = {"model": str(model), "data": str(data_path)}
+    # never measure a calibration on the docs it was fitted on
+    heldout = heldout_indices(nlp, data_path) if scores else None
     report.update(
         evaluate(
-            nlp, gold_docs, n_samples=n_samples, seed=seed, batch_size=batch_size, target_precision=target_precision
+            nlp, gold_docs, n_samples=n_samples, seed=seed, batch_size=batch_size, target_precision=target_precision,
+            confidence_docs=heldout,
         )
     )
     training, notes = training_section(training_dir, training_log)
@@ -74,7 +80,8 @@ def report_cli(
             if target["threshold"] is not None else "no threshold reaches it"
         )
         ece_text = "n/a" if ece is None else f"{ece:.4f}"
-        typer.echo(f"entity scores: ECE {ece_text}; precision >= {_pct(target['target_precision'])}: {where}")
+        on = "" if confidence["docs"] == "all" else f" (on the {confidence['n_docs']} docs calibrate held out)"
+        typer.echo(f"entity scores{on}: ECE {ece_text}; precision >= {_pct(target['target_precision'])}: {where}")
     typer.echo(f"Wrote {', '.join(written)} to {output_dir}")
 
 

@@ -14,7 +14,10 @@ after initialization. See docs/spacy-contracts.md.
 Each entity's confidence is its CRF marginal, the probability of its exact tag
 sub-sequence (`layers/crf_marginals.py`), in `doc.spans[spans_key]` with
 `attrs["scores"]` aligned (as spaCy's spancat); `threshold` leaves entities
-scoring below it out of `doc.ents`.
+scoring below it out of `doc.ents`. A pipeline made by `calibrate`
+(`training/calibration.py`) carries a temperature for the marginals and, per
+type where it paid, a monotone map of the scores (`score_maps.py`) in its cfg,
+applied here whenever scores are computed.
 """
 import hashlib
 import warnings
@@ -47,6 +50,7 @@ from ..tag_schemes import (
     scheme_to_biluo,
     tag_names,
 )
+from .score_maps import apply_map
 
 default_model_config = """
 [model]
@@ -64,16 +68,19 @@ maxout_pieces = 3
 subword_features = false
 """
 DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
-# Entity confidence is off by default: it was to be on only if it cost <= 25 %
-# of crf_ner's predict time, and scripts/benchmarks/confidence.py measured
-# 0.5-0.7 (CLUENER dev, CNN model, one CPU thread): the float64
-# forward-backward costs about half of Viterbi. `report` and `predict
-# --scores` turn it on for their run.
+# Entity confidence is off by default. The goal (issue 26) is on when it costs
+# <= 5 % of the whole pipeline's throughput (nlp.pipe, CPU, one thread,
+# batched and one text at a time); the last measurement (issue 26's attempt,
+# CLUENER dev, CNN pipeline) gave 3.9-10 % batched and 17-26 % one text at a
+# time on a loaded machine, so it stays off. `report`, `calibrate`,
+# `predict --scores`/`--to` and `annotate` turn it on for their run; a
+# calibrated pipeline (`calibrate`) applies its calibration whenever scores
+# are computed.
 DEFAULT_SCORES = False
 # What a saved cfg does not give a loaded component: the user settings, which
 # come from the config (so config values and load-time overrides win). The
-# rest (labels, scheme, nI, tags_sha256, temperature: what the weights depend
-# on) comes from the saved cfg.
+# rest (labels, scheme, nI, tags_sha256, temperature, calibration: what the
+# weights depend on) comes from the saved cfg.
 USER_SETTINGS = ("scores", "threshold", "spans_key")
 
 
@@ -167,6 +174,9 @@ class CRFEntityRecognizer(TrainablePipe):
             "spans_key": "crf_ner",
             # Marginals of the scores divided by it (1.0: the CRF's own).
             "temperature": 1.0,
+            # `calibrate`'s per-type score maps and what they were fitted on
+            # (training/calibration.py); None: the marginals as they are.
+            "calibration": None,
             # The head's input width, set by `initialize`; None: not built.
             "nI": None,
         }
@@ -384,7 +394,24 @@ class CRFEntityRecognizer(TrainablePipe):
         decoded = crf_decode(
             self.model, scores, allowed, len(self.tag_names), read, float(self.cfg.get("temperature", 1.0))
         )
-        return CRFPredictions(decoded.tag_ids, decoded.scores, decoded.entities)
+        span_scores = decoded.scores
+        if with_scores:
+            span_scores = [self._calibrated(ents, s) for ents, s in zip(decoded.entities, decoded.scores)]
+        return CRFPredictions(decoded.tag_ids, span_scores, decoded.entities)
+
+    def _calibrated(self, entities: List[Tuple[int, int, str, int]], scores: numpy.ndarray) -> numpy.ndarray:
+        """The scores after the per-type maps of `calibrate` (cfg
+        `calibration.per_type`); a type without a map keeps its marginal."""
+        maps = (self.cfg.get("calibration") or {}).get("per_type") or {}
+        if not maps or not len(scores):
+            return scores
+        out = numpy.array(scores, dtype="float64")
+        labels = numpy.array([e[2] for e in entities], dtype=object)
+        for label, score_map in maps.items():
+            inside = labels == label
+            if inside.any():
+                out[inside] = apply_map(score_map, out[inside])
+        return out
 
     def _allowed(
         self, length: int, spaces: Optional[numpy.ndarray], preset: Optional[List[Optional[str]]]

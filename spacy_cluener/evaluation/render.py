@@ -145,6 +145,8 @@ def _confidence_md(conf: Dict[str, Any]) -> List[str]:
         f"Scores from `doc.spans[{conf['spans_key']!r}].attrs['scores']` (the CRF marginal of each "
         f"entity's exact tags), over {conf['n_entities']} predicted entities against {conf['n_gold']} gold."
     )
+    if conf.get("docs", "all") != "all":
+        lines.append(f"Measured on {conf['n_docs']} docs: {conf['docs']}.")
     if target["threshold"] is None:
         lines += ["", f"- no threshold reaches precision {_num(target['target_precision'])}"]
     else:

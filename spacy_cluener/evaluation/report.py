@@ -14,7 +14,7 @@ the threshold for a target precision and the calibration (`confidence.py`).
 import random
 import warnings
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from spacy.language import Language
 from spacy.scorer import PRFScore
@@ -148,15 +148,27 @@ def evaluate(
     seed: int = 0,
     batch_size: int = 256,
     target_precision: float = 0.9,
+    confidence_docs: Optional[Sequence[int]] = None,
 ) -> Dict[str, Any]:
     """Run `nlp` on the gold texts and build the report (as spaCy's
     `evaluate` for `evaluate_cli`). The confidence section is there when a
-    component writes entity scores (crf_ner with scores on)."""
+    component writes entity scores (crf_ner with scores on).
+
+    confidence_docs (Optional[Sequence[int]]): the indices of the docs the
+        confidence section is measured on (those `calibrate` held out when it
+        fitted on this corpus); None: all of them.
+    """
     examples = predict_examples(nlp, gold_docs, batch_size=batch_size)
     report = build_report(analyse_examples(examples), n_samples=n_samples, seed=seed)
     key = scores_key(nlp)
-    section = confidence_section(examples, key, target_precision=target_precision) if key else None
+    scored = examples if confidence_docs is None else [examples[i] for i in confidence_docs if i < len(examples)]
+    section = confidence_section(scored, key, target_precision=target_precision) if key else None
     if section is not None:
+        section["n_docs"] = len(scored)
+        section["docs"] = (
+            "all" if confidence_docs is None
+            else "the half calibrate held out (the other half fitted the calibration)"
+        )
         report["confidence"] = section
     # The report's matching mirrors get_ner_prf; say so loudly if they ever part.
     spacy_f = score_entities(examples)["ents_f"]

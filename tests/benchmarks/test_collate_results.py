@@ -47,3 +47,28 @@ def test_headline_without_seeds_says_so(collate, tmp_path, monkeypatch):
 def test_a_block_without_markers_is_an_error(collate):
     with pytest.raises(SystemExit):
         collate.collate("no markers here", {"HEADLINE": collate.headline}, "")
+
+
+def test_calibration_table_from_its_json(collate, tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setattr(collate, "RESULTS", results)
+    assert "Not yet run" in collate.calibration("")[0]
+    bins = [{"lo": 0.9, "hi": 1.0, "n": 10, "confidence": 0.95, "accuracy": 0.9}, {"lo": 0.0, "hi": 0.1, "n": 0,
+                                                                                     "confidence": None, "accuracy": None}]
+
+    def half(ece, r):
+        return {"n_entities": 10, "ece": ece, "ece_noise_floor": 0.05, "bins": bins,
+                "per_type": {"name": {"n": 10, "ece": ece, "ece_noise_floor": 0.07}},
+                "target": {"target_precision": 0.9, "threshold": 0.97, "r": r}}
+
+    result = {"heldout_before": half(0.16, 0.544), "heldout_after": half(0.0168, 0.534),
+              "split": {"seed": 0, "n_docs": 20, "fit_docs": 10, "heldout_docs": 10},
+              "temperature": {"temperature": 1.8}, "maps": {"name": "isotonic"},
+              "run": {"cpu": "AMD EPYC", "commit": "abc1234"}}
+    (results / "calibration.json").write_text(json.dumps(result))
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    text = "\n".join(collate.calibration(""))
+    assert "| overall | 10 | 0.1600 | 0.0168 | 0.0500 |" in text and "| `name` | 10 | 0.1600 | 0.0168 | 0.0700 |" in text
+    assert "54.40 (t = 0.9700) before, 53.40 (t = 0.9700) after" in text
+    assert "temperature 1.800" in text and "`name` isotonic" in text and "0.9–1.0" in text and "0.0–0.1" not in text
