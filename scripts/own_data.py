@@ -1,6 +1,7 @@
 """Convert a user's own corpus for the `own-data` workflow.
 
-    python scripts/own_data.py TRAIN DEV TEST --format conll|cluener [--scheme BIO|BIOES|BMES] [--skip-invalid true] [--output-dir corpus]
+    python scripts/own_data.py TRAIN DEV TEST --format conll|cluener|labelstudio|doccano \
+        [--scheme BIO|BIOES|BMES] [--skip-invalid true] [--output-dir corpus]
 
 Writes OUTPUT_DIR/own-{train,dev,test}.spacy. DEV may be "" (or "none"): then a
 seeded 10 % of train is held out for checkpoint selection, as the `msra`
@@ -26,7 +27,7 @@ def main(
     train_file: Path = typer.Argument(..., exists=True, dir_okay=False),
     dev_file: str = typer.Argument(..., help='Dev file, or "" to hold out 10 % of train'),
     test_file: Path = typer.Argument(..., exists=True, dir_okay=False),
-    fmt: str = typer.Option("conll", "--format", help="conll or cluener"),
+    fmt: str = typer.Option("conll", "--format", help="conll, cluener, labelstudio (JSON export) or doccano (JSONL export)"),
     scheme: str = typer.Option("BIO", "--scheme", help="conll tags: BIO, BIOES or BMES"),
     skip_invalid: str = typer.Option("false", "--skip-invalid", help="true: write the valid records even if some are rejected"),
     output_dir: Path = typer.Option(Path("corpus"), "--output-dir"),

@@ -12,6 +12,8 @@ from ._app import Arg, Opt, app, refuse_same_file
 class Format(str, Enum):
     cluener = "cluener"
     conll = "conll"
+    labelstudio = "labelstudio"
+    doccano = "doccano"
 
 
 class InputScheme(str, Enum):
@@ -22,7 +24,10 @@ class InputScheme(str, Enum):
 
 @app.command("convert")
 def convert_cli(
-    input_path: Path = Arg(..., help="CLUENER .json (JSON lines) or token-per-line file", exists=True, dir_okay=False),
+    input_path: Path = Arg(
+        ..., help="CLUENER .json (JSON lines), token-per-line file, Label Studio JSON or doccano JSONL export",
+        exists=True, dir_okay=False,
+    ),
     output_path: Path = Arg(..., help="Output .spacy file"),
     fmt: Format = Opt(..., "--format", "-f", help="Input format"),
     scheme: InputScheme = Opt(InputScheme.BIO, "--scheme", "-s", help="Tag scheme of a conll file"),
@@ -30,6 +35,11 @@ def convert_cli(
     max_lines: Optional[int] = Opt(None, "--max-notes", min=0, help="Print at most this many rejection/note lines (0: none)"),
 ):
     """Convert a corpus to a DocBin, one token per character.
+
+    Formats: cluener, conll (--scheme), labelstudio (a Label Studio JSON
+    export; of several annotations of a task the latest that was not
+    cancelled wins) and doccano (JSONL, `label` or `entities`): see
+    docs/labelling.md.
 
     Prints `FILE:LINE: reason` for every rejected record and every change, then
     `read N, written M, rejected K`. Exits with status 1 when records were

@@ -10,6 +10,7 @@ from ..errors import Errors
 from ..util import atomic_open
 from .cluener import read_cluener
 from .conll import read_conll
+from .labelling import read_doccano, read_label_studio
 from .records import ConversionReport
 
 # What a corpus needs: the characters and the gold entities (CLUENER test ids
@@ -21,6 +22,9 @@ CONVERTERS: Dict[str, Converter] = {
     # the pipeline's own tokenizer for CLUENER, so training and prediction see the same tokens
     "cluener": lambda path, nlp, scheme, report: read_cluener(path, nlp, report),
     "conll": lambda path, nlp, scheme, report: read_conll(path, nlp.vocab, scheme, report, nlp.max_length),
+    # exports of the labelling tools (converters/labelling.py)
+    "labelstudio": lambda path, nlp, scheme, report: read_label_studio(path, nlp, report),
+    "doccano": lambda path, nlp, scheme, report: read_doccano(path, nlp, report),
 }
 
 

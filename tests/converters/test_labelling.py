@@ -1,0 +1,133 @@
+"""Label Studio and doccano exports in: DocBins with the same bookkeeping
+(read = written + rejected, FILE:LINE) as the other converters."""
+import json
+
+import pytest
+import spacy
+
+from spacy_cluener.converters import convert_file
+from spacy_cluener.converters.labelling import (
+    doccano_record,
+    label_studio_task,
+    py_to_utf16,
+    uncertainty_score,
+    utf16_to_py,
+)
+
+from ..util import write_jsonl
+
+
+def ls_result(start, end, text, label, **extra):
+    return {"id": "r", "from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": start, "end": end, "text": text, "labels": [label]}, **extra}
+
+
+def ls_task(text, results, task_id=1, **annotation):
+    return {"id": task_id, "data": {"text": text},
+            "annotations": [{"id": 10 + task_id, "result": results, "was_cancelled": False, **annotation}],
+            "predictions": []}
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def docs_of(doc_bin):
+    return list(doc_bin.get_docs(spacy.blank("zh").vocab))
+
+
+def test_label_studio_export_round(tmp_path):
+    tasks = [
+        ls_task("张三在上海工作", [ls_result(0, 2, "张三", "name"), ls_result(3, 5, "上海", "address")]),
+        # two annotators: the latest that was not cancelled wins
+        {"id": 2, "data": {"text": "李四去了广州"}, "annotations": [
+            {"id": 1, "result": [ls_result(0, 2, "李四", "name")], "updated_at": "2026-01-02T10:00:00Z"},
+            {"id": 2, "result": [ls_result(4, 6, "广州", "address")], "updated_at": "2026-01-01T10:00:00Z"},
+            {"id": 3, "result": [], "was_cancelled": True, "updated_at": "2026-01-03T10:00:00Z"}]},
+        # not labelled yet: rejected
+        {"id": 3, "data": {"text": "王五"}, "annotations": [{"id": 4, "result": [], "was_cancelled": True}]},
+        # a span whose text does not match: rejected
+        ls_task("我爱北京", [ls_result(0, 2, "北京", "address")], task_id=4),
+        # an emoji before the entity: Label Studio counts UTF-16 code units
+        ls_task("😀张三", [ls_result(2, 4, "张三", "name")], task_id=5),
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=2), encoding="utf-8")
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert (report.read, report.written, len(report.rejected)) == (5, 3, 2)
+    docs = docs_of(doc_bin)
+    assert [ents(d) for d in docs] == [[(0, 2, "name"), (3, 5, "address")], [(0, 2, "name")], [(1, 3, "name")]]
+    assert [d.user_data.get("id") for d in docs] == [1, 2, 5]
+    lines = report.lines()
+    text = path.read_text(encoding="utf-8").splitlines()
+    # FILE:LINE is the line where the task starts
+    for line in lines:
+        n = int(line.split(":")[1])
+        assert text[n - 1].strip() == "{"
+    assert any("3 annotations" in line or "2 annotations" in line for line in lines)
+    assert any("not cancelled" in line for line in lines) and any("'北京'" in line for line in lines)
+    assert any("UTF-16" in line for line in lines)
+
+
+def test_label_studio_json_lines_and_broken_file(tmp_path):
+    path = write_jsonl(tmp_path / "tasks.jsonl", [ls_task("张三在上海", [ls_result(0, 2, "张三", "name")]), "{not json"])
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert (report.read, report.written) == (2, 1) and report.rejected[0][0] == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text('[\n {"id": 1, "data": {"text": "张三"}, "annotations": [{"result": []}]},\n {"id": oops}\n]', encoding="utf-8")
+    doc_bin, report = convert_file(broken, "labelstudio")
+    assert (report.read, report.written, report.rejected[0][0]) == (2, 1, 3)
+    other = tmp_path / "other.json"
+    other.write_text('"just a string"', encoding="utf-8")
+    with pytest.raises(ValueError, match="E065"):
+        convert_file(other, "labelstudio")
+
+
+def test_doccano_both_label_shapes(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [
+        {"id": 7, "text": "张三在上海工作", "label": [[0, 2, "name"], [3, 5, "address"]]},
+        {"text": "李四去了广州", "entities": [{"id": 1, "start_offset": 4, "end_offset": 6, "label": "address"}]},
+        {"text": "没有实体", "label": []},
+        {"text": "未标注"},
+        {"text": "分类", "label": ["positive"]},
+        {"text": "越界", "label": [[0, 5, "name"]]},
+        {"text": "张三丰", "label": [[0, 2, "name"], [0, 3, "name"]]},
+    ])
+    doc_bin, report = convert_file(path, "doccano")
+    assert (report.read, report.written, len(report.rejected)) == (7, 5, 2)
+    assert [line for line, _ in report.rejected] == [5, 6]
+    docs = docs_of(doc_bin)
+    assert [ents(d) for d in docs] == [[(0, 2, "name"), (3, 5, "address")], [(4, 6, "address")], [], [], [(0, 3, "name")]]
+    assert docs[0].user_data["id"] == 7
+    assert docs[2].has_annotation("ENT_IOB") and not docs[3].has_annotation("ENT_IOB")
+    assert any("overlaps" in line for line in report.lines())
+
+
+def test_outputs_and_offsets():
+    text = "😀张三在上海"
+    entities = [{"start": 1, "end": 3, "label": "name", "text": "张三", "score": 0.91234},
+                {"start": 4, "end": 6, "label": "address", "text": "上海", "score": 0.5}]
+    task = label_studio_task(text, "a:1", entities, "zh_x-0.1.0")
+    prediction = task["predictions"][0]
+    assert task["data"] == {"text": text, "ref_id": "a:1"}
+    assert prediction["model_version"] == "zh_x-0.1.0" and prediction["score"] == 0.5
+    assert prediction["result"][0]["value"] == {"start": 2, "end": 4, "text": "张三", "labels": ["name"]}
+    assert prediction["result"][0]["score"] == 0.9123
+    assert doccano_record(text, 3, entities) == {"text": text, "label": [[1, 3, "name"], [4, 6, "address"]], "id": 3,
+                                                 "scores": [0.9123, 0.5]}
+    assert uncertainty_score([]) == 1.0 and uncertainty_score(entities) == 0.5
+    u16 = py_to_utf16(text)
+    assert [utf16_to_py(text)[u] for u in u16] == list(range(len(text) + 1))
+
+
+def test_label_studio_prediction_converts_back(tmp_path):
+    """What predict --to label-studio writes, once an annotator accepts it, converts back unchanged."""
+    text = "😀张三在上海"
+    entities = [{"start": 1, "end": 3, "label": "name", "text": "张三", "score": 0.9}]
+    task = label_studio_task(text, "x", entities, "m")
+    task["annotations"] = [{"id": 1, "result": task["predictions"][0]["result"], "was_cancelled": False}]
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+    doc_bin, report = convert_file(path, "labelstudio")
+    (doc,) = docs_of(doc_bin)
+    assert ents(doc) == [(1, 3, "name")] and doc.user_data["id"] == "x"
