@@ -11,6 +11,13 @@ has `"scores": {TYPE: {ENTITY: [score, ...]}}`, parallel to the offsets of
 `label` (the entity's CRF marginal, 4 decimals); without it the lines are
 exactly the leaderboard format. Records are streamed through
 `nlp.pipe`, so the file is never held in memory.
+
+`to` picks another output: Label Studio's import format (one JSON list of
+tasks with the entities as predictions) or doccano's JSONL, both with scores
+(`converters/labelling.py`). `uncertainty_first` orders the output by each
+text's lowest entity score, lowest first (ties in input order), and `top`
+keeps the N most uncertain: what an annotator should label first. Those two
+hold the lines in memory to sort them.
 """
 import signal
 import threading
@@ -22,8 +29,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from tqdm import tqdm
 
+from .annotation.outputs import doc_entities
 from .converters import RecordError, parse_record
+from .converters.labelling import doccano_record, label_studio_task, model_version, uncertainty_score
 from .util import atomic_open, json_line
+
+OUTPUT_FORMATS = ("cluener", "label-studio", "doccano")
 
 
 class MalformedRecord(ValueError):
@@ -100,7 +111,8 @@ def _sigterm_raises():
 
 def predict_file(
     nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256,
-    scores_key: Optional[str] = None,
+    scores_key: Optional[str] = None, to: str = "cluener", uncertainty_first: bool = False,
+    top: Optional[int] = None,
 ) -> Tuple[int, int]:
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
@@ -109,20 +121,52 @@ def predict_file(
 
     scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
         add them to each line (`"scores"`); None writes the leaderboard format.
+    to (str): "cluener", "label-studio" (a JSON list of tasks) or "doccano".
+    uncertainty_first (bool): lowest entity score first (needs scores_key).
+    top (Optional[int]): only the `top` most uncertain texts (implies it).
     RETURNS (Tuple[int, int]): records written, entities found.
     """
     total = _count_records(input_path)
     tmp_path = output_path.with_name(output_path.name + ".partial")
+    version = model_version(nlp)
+    ordered = uncertainty_first or top is not None
+    held: List[Tuple[float, int, dict, int]] = []
     written = n_ents = 0
     with _sigterm_raises(), atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
         records = read_cluener_texts(input_path, nlp.max_length)
         docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
+        if to == "label-studio":
+            out.write("[\n")
         # disable=None: no bar when stderr is not a terminal (logs, tests)
-        for doc, record_id in tqdm(docs, total=total, unit="doc", disable=None):
-            line = {"id": record_id, "label": doc_to_cluener_label(doc)}
-            if scores_key is not None:
-                line["scores"] = doc_to_cluener_scores(doc, scores_key)
-            out.write(json_line(line))
-            written += 1
-            n_ents += len(doc.ents)
+        for i, (doc, record_id) in enumerate(tqdm(docs, total=total, unit="doc", disable=None)):
+            entities = doc_entities(doc, scores_key) if to != "cluener" or ordered else None
+            if to == "label-studio":
+                line = label_studio_task(doc.text, record_id, entities, version)
+            elif to == "doccano":
+                line = doccano_record(doc.text, record_id, entities)
+            else:
+                line = {"id": record_id, "label": doc_to_cluener_label(doc)}
+                if scores_key is not None:
+                    line["scores"] = doc_to_cluener_scores(doc, scores_key)
+            if ordered:
+                held.append((uncertainty_score(entities), i, line, len(doc.ents)))
+            else:
+                _write(out, line, to, written)
+                written += 1
+                n_ents += len(doc.ents)
+        if ordered:
+            held.sort(key=lambda item: (item[0], item[1]))
+            for _score, _i, line, n in held[:top] if top is not None else held:
+                _write(out, line, to, written)
+                written += 1
+                n_ents += n
+        if to == "label-studio":
+            out.write("\n]\n")
     return written, n_ents
+
+
+def _write(out, line: dict, to: str, index: int) -> None:
+    if to == "label-studio":
+        out.write(("" if index == 0 else ",\n") + json_line(line).rstrip("\n"))
+    else:
+        out.write(json_line(line))

@@ -31,7 +31,7 @@ from .ids import id_collisions
 from .inputs import AnnotationError, is_inside, parquet_module, plan_shards, resolve_inputs
 from .worker import WorkerSettings
 
-FORMATS = ("jsonl", "parquet")
+FORMATS = ("jsonl", "parquet", "label-studio", "doccano")
 DEFAULT_SHARD_SIZE = 1000
 DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's nlp.max_length, which a worker uses without --max-length
 
@@ -186,7 +186,8 @@ def _check_rejected(manifest: dict, max_rejected: Optional[int]) -> None:
 
 def read_output(out_dir: Path) -> List[dict]:
     """Every record of a finished run, in input order, as
-    {"id", "entities"} dicts."""
+    {"id", "entities"} dicts (Label Studio tasks or doccano records for
+    those formats)."""
     import json
 
     manifest = json.loads((Path(out_dir) / mf.SUCCESS).read_text(encoding="utf-8"))
@@ -197,6 +198,8 @@ def read_output(out_dir: Path) -> List[dict]:
             import pyarrow.parquet as pq
 
             rows.extend(pq.read_table(path).to_pylist())
+        elif manifest["format"] == "label-studio":
+            rows.extend(json.loads(path.read_text(encoding="utf-8")))
         else:
             with open(path, encoding="utf-8") as handle:
                 rows.extend(json.loads(line) for line in handle)

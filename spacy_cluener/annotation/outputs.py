@@ -5,7 +5,11 @@ One record per line (JSON lines) or per row (Parquet):
 character offsets with `end` exclusive (`text[start:end] == entity text`,
 as spaCy's `start_char`/`end_char`), `score` the entity's CRF marginal
 (`doc.spans[key].attrs["scores"]`, see crf_ner) or null without scores.
-`id` is always a string (`inputs.record_id`), in both formats.
+`id` is always a string (`inputs.record_id`), in both formats. Two more
+formats feed the labelling tools (`converters/labelling.py`): `label-studio`
+(each shard `NAME.tasks.json`, one JSON list of Label Studio tasks, the entities as a
+prediction with scores; import the shard files into a project) and `doccano`
+(JSON lines of doccano's import format, `scores` beside `label`).
 
 A shard is written to a hidden temporary file in the output directory
 (`.NAME.TOKEN.partial`; readers such as pyarrow and Spark skip names that
@@ -18,9 +22,10 @@ from typing import Any, Dict, List, Optional
 
 from spacy.tokens import Doc
 
+from ..converters.labelling import doccano_record, label_studio_task
 from ..util import PARTIAL, atomic_open, json_line
 
-SUFFIXES = {"jsonl": ".jsonl", "parquet": ".parquet"}
+SUFFIXES = {"jsonl": ".jsonl", "parquet": ".parquet", "label-studio": ".tasks.json", "doccano": ".jsonl"}
 
 
 def doc_entities(doc: Doc, scores_key: Optional[str]) -> List[Dict[str, Any]]:
@@ -48,20 +53,28 @@ class ShardWriter:
     `commit()` writes the temporary file, fsyncs it and renames it to
     OUT_DIR/NAME.SUFFIX; `discard()` (or an error) leaves no file behind."""
 
-    def __init__(self, out_dir: Path, name: str, fmt: str):
+    def __init__(self, out_dir: Path, name: str, fmt: str, model_version: str = ""):
         self.path = Path(out_dir) / (name + SUFFIXES[fmt])
         self.tmp_path = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}{PARTIAL}")
         self.fmt = fmt
+        self.model_version = model_version
         self.rows: List[Dict[str, Any]] = []
 
-    def add(self, record_id: str, entities: List[Dict[str, Any]]) -> None:
-        self.rows.append({"id": record_id, "entities": entities})
+    def add(self, record_id: str, entities: List[Dict[str, Any]], text: str = "") -> None:
+        if self.fmt == "label-studio":
+            self.rows.append(label_studio_task(text, record_id, entities, self.model_version))
+        elif self.fmt == "doccano":
+            self.rows.append(doccano_record(text, record_id, entities))
+        else:
+            self.rows.append({"id": record_id, "entities": entities})
 
     def commit(self) -> int:
         """RETURNS (int): the size of the shard file in bytes."""
         with atomic_open(self.path, "wb" if self.fmt == "parquet" else "w", tmp_path=self.tmp_path) as out:
             if self.fmt == "parquet":
                 self._write_parquet(out)
+            elif self.fmt == "label-studio":
+                out.write("[\n" + ",\n".join(json_line(row).rstrip("\n") for row in self.rows) + "\n]\n")
             else:
                 for row in self.rows:
                     out.write(json_line(row))

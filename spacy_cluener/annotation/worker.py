@@ -9,6 +9,7 @@ from typing import List, Optional
 
 import spacy
 
+from ..converters.labelling import model_version
 from ..evaluation.confidence import enable_scores, scores_key
 from .inputs import Shard, read_shard
 from .outputs import ShardWriter, doc_entities
@@ -38,6 +39,7 @@ class ShardAnnotator:
         if settings.scores:
             enable_scores(self.nlp)
             self.scores_key = scores_key(self.nlp)
+        self.model_version = model_version(self.nlp)
 
     def annotate(self, shard: Shard) -> dict:
         """Write the shard's file; RETURNS (dict): its journal entry (counts
@@ -48,12 +50,12 @@ class ShardAnnotator:
         def reject(line: int, reason: str) -> None:
             rejected.append(f"{shard.display}:{line}: {reason}")
 
-        writer = ShardWriter(Path(self.settings.out_dir), shard.name, self.settings.fmt)
+        writer = ShardWriter(Path(self.settings.out_dir), shard.name, self.settings.fmt, self.model_version)
         records = read_shard(shard, reject, self.nlp.max_length)
         n_ents = chars = 0
         for doc, record_id in self.nlp.pipe(records, as_tuples=True, batch_size=self.settings.batch_size):
             entities = doc_entities(doc, self.scores_key)
-            writer.add(record_id, entities)
+            writer.add(record_id, entities, doc.text)
             n_ents += len(entities)
             chars += len(doc.text)
         size = writer.commit()

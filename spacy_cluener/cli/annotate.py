@@ -20,6 +20,8 @@ class Engine(str, Enum):
 class OutputFormat(str, Enum):
     jsonl = "jsonl"
     parquet = "parquet"
+    label_studio = "label-studio"
+    doccano = "doccano"
 
 
 @app.command("annotate")
@@ -31,7 +33,8 @@ def annotate_cli(
     workers: Optional[int] = Opt(None, "--workers", "-w", min=1, help="Ray workers (actors); default: one per CPU of the cluster"),
     shard_size: int = Opt(DEFAULT_SHARD_SIZE, "--shard-size", min=1, help="Lines (Parquet rows) per shard: the unit of retry and resume"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch in each worker"),
-    fmt: OutputFormat = Opt(OutputFormat.jsonl, "--format", "-f", help="Output shards: JSON lines or Parquet"),
+    fmt: OutputFormat = Opt(OutputFormat.jsonl, "--format", "-f",
+                            help="Output shards: JSON lines, Parquet, Label Studio tasks (a JSON list per shard) or doccano JSONL"),
     max_length: Optional[int] = Opt(None, "--max-length", min=1, help="Raise nlp.max_length (characters per text; 1,000,000 by default)"),
     scores: bool = Opt(True, "--scores/--no-scores", help="Entity scores from crf_ner (null without)"),
     num_gpus: float = Opt(0.0, "--num-gpus", min=0.0, help="GPUs per Ray worker (0: CPU)"),

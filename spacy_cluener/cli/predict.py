@@ -14,12 +14,25 @@ class InputFormat(str, Enum):
     cluener = "cluener"
 
 
+class OutputFormat(str, Enum):
+    cluener = "cluener"
+    label_studio = "label-studio"
+    doccano = "doccano"
+
+
 @app.command("predict")
 def predict_cli(
     model: str = Arg(..., help="Pipeline name or path"),
     input_path: Path = Arg(..., help="CLUENER JSON-lines file (e.g. test.json)", exists=True, dir_okay=False),
     output_path: Path = Arg(..., help="Submission file to write (JSON lines)"),
-    fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input and output format"),
+    fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input format (JSON lines with text and id)"),
+    to: OutputFormat = Opt(
+        OutputFormat.cluener, "--to", help="Output: CLUENER lines, Label Studio tasks with predictions, doccano JSONL"
+    ),
+    uncertainty_first: bool = Opt(
+        False, "--uncertainty-first", help="Order the output by each text's lowest entity score, lowest first"
+    ),
+    top: Optional[int] = Opt(None, "--top", min=1, help="Only the N most uncertain texts (implies --uncertainty-first)"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
     scores: bool = Opt(False, "--scores", help='Add each entity\'s score: "scores": {TYPE: {ENTITY: [score]}}'),
@@ -35,20 +48,29 @@ def predict_cli(
     a text longer than nlp.max_length (raise it with --max-length).
     --scores turns crf_ner's entity scores on and adds them, parallel to the
     offsets; without it the file is the leaderboard format, unchanged.
+    --to label-studio writes Label Studio's import format (a JSON list of
+    tasks, the entities as a prediction with per-entity and per-task scores),
+    --to doccano doccano's JSONL (`label` spans, `scores` beside them); both
+    turn the scores on. --uncertainty-first / --top N put the texts the model
+    is least sure of first (docs/labelling.md).
     """
     refuse_same_file(input_path, output_path)
     nlp = load_pipeline(model, gpu_id)
     if max_length is not None:
         nlp.max_length = max_length
     key = None
-    if scores:
+    if scores or to != OutputFormat.cluener or uncertainty_first or top is not None:
         enable_scores(nlp)
         key = scores_key(nlp)
         if key is None:
-            typer.echo(f"--scores: no component of '{model}' writes entity scores (crf_ner does).", err=True)
+            typer.echo(f"--scores, --to, --uncertainty-first, --top: no component of '{model}' writes entity scores "
+                       "(crf_ner does).", err=True)
             raise typer.Exit(code=1)
     try:
-        written, n_ents = predict_file(nlp, input_path, output_path, batch_size=batch_size, scores_key=key)
+        written, n_ents = predict_file(
+            nlp, input_path, output_path, batch_size=batch_size, scores_key=key, to=to.value,
+            uncertainty_first=uncertainty_first, top=top,
+        )
     except MalformedRecord as err:
         typer.echo(f"{err}. Nothing written.", err=True)
         raise typer.Exit(code=1) from None

@@ -73,3 +73,36 @@ def test_one_line_errors(crf_model, tmp_path, monkeypatch):
     monkeypatch.setattr(ray_engine_module, "ray", None)  # as without the [ray] extra
     result = run(crf_model, inp, tmp_path / "o4", "--engine", "ray")
     assert result.exit_code == 1 and "[E034] --engine ray needs Ray Data" in result.output
+
+
+def test_label_studio_and_doccano_shards_convert_back(crf_model, tmp_path):
+    """annotate --format label-studio / doccano: the labelling tools' import
+    formats, with scores; an accepted pre-annotation converts back (issue 26)."""
+    from spacy_cluener.converters import convert_file
+
+    texts = ["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门"]
+    inp = write_jsonl(tmp_path / "in.json", [{"id": i, "text": t} for i, t in enumerate(texts)])
+    for fmt in ("label-studio", "doccano"):
+        out = tmp_path / fmt
+        result = run(crf_model, inp, out, "--shard-size", 2, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        rows = read_output(out)
+        assert len(rows) == 3
+        if fmt == "label-studio":
+            assert len(list(out.glob("*.tasks.json"))) == 2
+            assert [r["data"]["text"] for r in rows] == texts and [r["data"]["ref_id"] for r in rows] == ["0", "1", "2"]
+            for row in rows:  # the annotator accepts the prediction
+                row["annotations"] = [{"id": 1, "result": row["predictions"][0]["result"]}]
+            export = tmp_path / "export.json"
+            export.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        else:
+            assert [r["text"] for r in rows] == texts and all(len(r["scores"]) == len(r["label"]) for r in rows)
+            export = write_jsonl(tmp_path / "export.jsonl", rows)
+        doc_bin, report = convert_file(export, "labelstudio" if fmt == "label-studio" else "doccano")
+        assert report.written == 3 and not report.rejected
+        import spacy
+
+        nlp = spacy.load(crf_model)
+        expected = [[(e.start_char, e.end_char, e.label_) for e in nlp(t).ents] for t in texts]
+        got = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in doc_bin.get_docs(nlp.vocab)]
+        assert got == expected and any(expected)

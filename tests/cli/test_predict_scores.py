@@ -46,3 +46,43 @@ def test_without_flag_the_format_is_unchanged(crf_model, ruler_model, tmp_path):
     out2 = tmp_path / "ruler.json"
     result = run_predict(ruler_model, inp, out2, "--scores")
     assert result.exit_code == 1 and "no component" in result.output and not out2.exists()
+
+
+def test_to_label_studio_and_doccano(crf_model, tmp_path):
+    import json
+
+    inp = write_jsonl(tmp_path / "in.json", RECORDS)
+    result = run_predict(crf_model, inp, tmp_path / "ls.json", "--to", "label-studio")
+    assert result.exit_code == 0, result.output
+    tasks = json.loads((tmp_path / "ls.json").read_text(encoding="utf-8"))
+    assert [t["data"]["text"] for t in tasks] == [r["text"] for r in RECORDS]
+    assert [t["data"]["ref_id"] for t in tasks] == [r["id"] for r in RECORDS]
+    n = 0
+    for task in tasks:
+        (prediction,) = task["predictions"]
+        assert prediction["model_version"].startswith("zh_") and 0.0 <= prediction["score"] <= 1.0
+        for item in prediction["result"]:
+            value = item["value"]
+            assert task["data"]["text"][value["start"]:value["end"]] == value["text"] and 0 <= item["score"] <= 1
+            assert item["score"] >= prediction["score"] - 1e-4
+            n += 1
+    assert n > 0
+    result = run_predict(crf_model, inp, tmp_path / "d.jsonl", "--to", "doccano")
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(tmp_path / "d.jsonl")
+    assert [line["id"] for line in lines] == [r["id"] for r in RECORDS]
+    assert all(len(line["label"]) == len(line["scores"]) for line in lines)
+    assert all(line["text"][s:e] for line in lines for s, e, _ in line["label"])
+
+
+def test_uncertainty_first_and_top(crf_model, tmp_path):
+    inp = write_jsonl(tmp_path / "in.json", RECORDS)
+    result = run_predict(crf_model, inp, tmp_path / "u.jsonl", "--to", "doccano", "--uncertainty-first")
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(tmp_path / "u.jsonl")
+    lowest = [min(line["scores"]) if line["scores"] else 1.0 for line in lines]
+    assert lowest == sorted(lowest) and sorted(line["id"] for line in lines) == [r["id"] for r in RECORDS]
+    result = run_predict(crf_model, inp, tmp_path / "top.jsonl", "--to", "doccano", "--top", "2")
+    assert result.exit_code == 0, result.output
+    assert read_jsonl(tmp_path / "top.jsonl") == lines[:2]
+    assert "Wrote 2 records" in result.output
