@@ -78,7 +78,7 @@ def test_choose_maps_only_where_it_pays():
     calibrated = [ScoredEntity("good", float(s), bool(rng.random() < s)) for s in rng.random(300)]
     over = [ScoredEntity("over", float(s), bool(rng.random() < s ** 3)) for s in rng.random(300)]
     few = [ScoredEntity("few", 0.9, False) for _ in range(5)]
-    maps, choices = choose_maps(calibrated + over + few, seed=0, min_entities=40)
+    maps, choices = choose_maps(calibrated + over + few, seed=0, min_entities=40, methods=("platt", "isotonic"))
     assert "over" in maps and "few" not in maps
     assert choices["few"]["method"] is None and choices["over"]["method"] in ("platt", "isotonic")
     assert choices["good"]["cv_brier"]["none"] > 0
@@ -100,6 +100,7 @@ def test_calibrate_writes_a_calibrated_copy(model_and_data, tmp_path):
     assert cal["fit"]["heldout_docs"] == split_halves(len(GOLD), 0)[1]
     assert cal["fit"]["data_sha256"] == result["data_sha256"]
     assert cfg["temperature"] == pytest.approx(result["temperature"]["temperature"])
+    assert all(m["method"] == "platt" for m in cal["per_type"].values())  # the default: Platt only
     assert result["split"]["heldout_docs"] + result["split"]["fit_docs"] == len(GOLD)
     for half in ("heldout_before", "heldout_after"):
         assert 0 <= result[half]["ece"] <= 1 and result[half]["n_entities"] > 0
@@ -201,6 +202,8 @@ def test_cli_one_line_errors(model_and_data, tmp_path):
     result = runner.invoke(app, ["calibrate", str(model), str(one), str(tmp_path / "o")])
     assert result.exit_code == 1 and "E061" in result.output
     assert not (tmp_path / "o").exists()
+    result = runner.invoke(app, ["calibrate", str(model), str(data), str(tmp_path / "o"), "--maps", "spline"])
+    assert result.exit_code == 2 and not (tmp_path / "o").exists()
     assert calibration_module.MIN_GAIN > 0
 
 
