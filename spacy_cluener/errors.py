@@ -125,3 +125,6 @@ class Errors(metaclass=ErrorsWithCodes):
             "this process's CPU: drop --num-gpus, or use --engine ray.")
     E058 = ("Cannot reach the Ray cluster at {address} ({problem}) within {seconds:g} s: is it running, "
             "and is the address right (HOST:PORT of the head's GCS, 6379 by default, or ray://HOST:10001)?")
+    # E070-E074: prediction speed (issue 27)
+    E070 = ("crf_ner: no gradient for emissions predicted with is_train=False (the CPU prediction path "
+            "of the emission layer). Call the model with is_train=True to train it.")
