@@ -273,6 +273,15 @@ def speed_peers(prefix: str) -> List[str]:
         rows.append([f"this package, `{row['name']}`", f,
                      f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
                      f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
+    before = load(RESULTS / "speed_before.json")
+    for row in before["configurations"] if before is not None else []:
+        dev = row.get("dev")
+        where = rel(RESULTS / "speed_before.json")
+        rows.append([f"this package before issue 27, `{row['name']}` ({link(where, where, prefix)}; "
+                     f"load average {before['run']['loadavg_start'][0]:.1f})",
+                     f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
+                     f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
+                     f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
     for name, f, speed in QUOTED_PEERS:
         rows.append([f"{name}, quoted from issue 27 (not run here)", f, speed])
     lines += table(["tool", "F", "chars/s"], rows)

