@@ -47,3 +47,21 @@ def test_headline_without_seeds_says_so(collate, tmp_path, monkeypatch):
 def test_a_block_without_markers_is_an_error(collate):
     with pytest.raises(SystemExit):
         collate.collate("no markers here", {"HEADLINE": collate.headline}, "")
+
+
+def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    for block in (collate.speed_peers, collate.speed_configs, collate.speed_profile, collate.speed_identity):
+        assert "Not yet run" in block("")[0]
+
+
+def test_speed_identity_rows(collate, tmp_path, monkeypatch):
+    run = {"model": "m", "msra_test": {m: {"sha256": "a" * 64, "entities": 5} for m in ("batched", "one_at_a_time")},
+           "cluener_dev": {m: {"sha256": "b" * 64, "entities": 7} for m in ("batched", "one_at_a_time")}}
+    (tmp_path / "prediction_identity_before.json").write_text(json.dumps(run))
+    (tmp_path / "prediction_identity_head.json").write_text(json.dumps(run))
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    monkeypatch.setattr(collate, "REPO", tmp_path.parent)
+    lines = collate.speed_identity("")
+    assert len(lines) == 2 + 2 + 2  # text, blank, header, rule, two runs (numpy_blas missing)
+    assert "`aaaaaaaaaaaa` (5)" in lines[-1] and "`bbbbbbbbbbbb` (7)" in lines[-1]

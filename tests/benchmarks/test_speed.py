@@ -95,12 +95,3 @@ def test_lac_speed_scores_a_perfect_tagger(data_dir, tmp_path):
     [(text, tags)] = module.read_msra(tmp_path / "t.txt")
     assert text == "张三在北京"
     assert module.bio_entities(tags) == module.lac_entities([("张三", "PER"), ("在", "p"), ("北京", "LOC")])
-
-
-def test_collated_speed_tables(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("collate_results", BENCHMARK_SCRIPTS / "collate_results.py")
-    collate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(collate)
-    monkeypatch.setattr(collate, "RESULTS", tmp_path)
-    assert "Not yet run" in collate.speed_peers("")[0]
-    assert "Not yet run" in collate.speed_profile("")[0]
