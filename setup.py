@@ -53,6 +53,7 @@ setup(
         "spacy_callbacks": [
             "spacy_cluener.time_budget.v1 = spacy_cluener.training.callbacks:make_time_budget",
             "spacy_cluener.init_frozen_transformer.v1 = spacy_cluener.training.callbacks:create_init_frozen_transformer",
+            "spacy_cluener.numpy_blas.v1 = spacy_cluener.training.callbacks:create_numpy_blas",
         ],
         "spacy_loggers": ["spacy_cluener.JsonlLogger.v1 = spacy_cluener.training.loggers:make_jsonl_logger"],
         "spacy_optimizers": ["spacy_cluener.HeadAdam.v1 = spacy_cluener.training.optimizers:create_head_adam"],

@@ -136,3 +136,6 @@ class Errors(metaclass=ErrorsWithCodes):
     E065 = ("{path}: not a {fmt} export ({problem}). Label Studio: export JSON (a list of tasks with "
             "'data' and 'annotations'); doccano: export JSONL (one object per line with 'text' and "
             "'label' or 'entities').")
+    # E070-E074: prediction speed (issue 27)
+    E070 = ("crf_ner: no gradient for emissions predicted with is_train=False (the CPU prediction path "
+            "of the emission layer). Call the model with is_train=True to train it.")

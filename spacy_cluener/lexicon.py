@@ -235,18 +235,26 @@ class Lexicon:
         starts, lengths, words = [empty], [empty], [empty]
         if len(self.words) == 0:
             return empty, empty, empty
-        for length in range(1, self.max_length + 1):
-            h = hash_codes(codes, length)
-            if not len(h):
-                break
-            pos = numpy.searchsorted(self.sorted_keys, h)
-            pos[pos == len(self.sorted_keys)] = 0
-            hit = self.sorted_keys[pos] == h
-            hit &= ends[: len(h)] >= numpy.arange(len(h)) + length
-            where = numpy.flatnonzero(hit)
-            starts.append(where)
-            lengths.append(numpy.full(len(where), length, dtype="int64"))
-            words.append(self.order[pos[where]])
+        # The keys of `hash_codes`, built one length from the previous one
+        # (two array operations per length instead of `length`): the same
+        # uint64 arithmetic in the same order, so the same keys.
+        running = numpy.zeros((len(codes),), dtype="uint64")
+        positions = numpy.arange(len(codes))
+        with numpy.errstate(over="ignore"):
+            for length in range(1, self.max_length + 1):
+                n = len(codes) - length + 1
+                if n <= 0:
+                    break
+                running = running[:n] * _P + codes[length - 1 : length - 1 + n] + numpy.uint64(1)
+                h = running ^ (numpy.uint64(length) * _LEN_MIX)
+                pos = numpy.searchsorted(self.sorted_keys, h)
+                pos[pos == len(self.sorted_keys)] = 0
+                hit = self.sorted_keys[pos] == h
+                hit &= ends[:n] >= positions[:n] + length
+                where = numpy.flatnonzero(hit)
+                starts.append(where)
+                lengths.append(numpy.full(len(where), length, dtype="int64"))
+                words.append(self.order[pos[where]])
         return numpy.concatenate(starts), numpy.concatenate(lengths), numpy.concatenate(words)
 
     def find(self, text: str) -> List[Tuple[int, int, str]]:

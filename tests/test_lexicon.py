@@ -37,6 +37,23 @@ def test_match_finds_exactly_the_dictionary_words(words, text, max_length):
     assert lexicon.find(text) == brute_force({w for w in words if len(w) <= max_length}, text, max_length)
 
 
+def test_match_uses_the_keys_of_hash_codes():
+    """`match` builds each length's keys from the previous length's (issue
+    27); they are the keys `hash_codes` gives, which the index was built with."""
+    from spacy_cluener.lexicon import hash_codes
+
+    text = "中华人民共和国主席江泽民在北京会见了上海代表团"
+    words = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + 8) + 1)}
+    lexicon = lexicon_of(words)
+    codes = text_codes(text)
+    starts, lengths, found = lexicon.match(codes, numpy.full(len(codes), len(codes)))
+    for length in range(1, 9):
+        keys = hash_codes(codes, length)
+        chosen = lengths == length
+        assert sorted(starts[chosen].tolist()) == list(range(len(keys)))
+        assert set(lexicon.keys[found[chosen]].tolist()) == set(keys.tolist())
+
+
 def test_matches_never_cross_documents():
     lexicon = lexicon_of(["上海", "海北", "北京"])
     texts = ["上海", "北京"]

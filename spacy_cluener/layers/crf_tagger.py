@@ -7,6 +7,8 @@ component has its labels, so the head is a Thinc layer that builds its
 """
 from typing import List, Optional, Sequence
 
+import numpy
+import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, torch2xp, xp2torch
@@ -115,7 +117,37 @@ def _head_init(model: Model, X: Optional[List[Floats2d]] = None, Y=None) -> None
 
 
 def _head_forward(model: Model, Xs: List[Floats2d], is_train: bool):
+    if not is_train and all(isinstance(X, numpy.ndarray) for X in Xs):
+        module = model.layers[0].shims[0]._model
+        if module.emissions.weight.device.type == "cpu":
+            return _predict_emissions(module, Xs, model.get_dim("nO")), _no_backprop
     return model.layers[0](Xs, is_train)
+
+
+def _predict_emissions(module, Xs: List[Floats2d], n_tags: int) -> OutT:
+    """Prediction on the CPU: the emission layer's Linear on all the docs'
+    rows at once, without padding, the wrapper's conversions or a copy in or
+    out (torch.from_numpy shares the arrays). Dropout is off at prediction,
+    so this is what the module's forward gives."""
+    lengths = [len(X) for X in Xs]
+    filled = [X for X in Xs if len(X)]
+    if not filled:
+        return [numpy.zeros((0, n_tags), dtype="float32") for _ in Xs]
+    rows = filled[0] if len(filled) == 1 else numpy.concatenate(filled)
+    with torch.no_grad():
+        Y = torch.nn.functional.linear(
+            torch.from_numpy(numpy.ascontiguousarray(rows, dtype="float32")),
+            module.emissions.weight, module.emissions.bias,
+        ).numpy()
+    out, offset = [], 0
+    for n in lengths:
+        out.append(Y[offset : offset + n])
+        offset += n
+    return out
+
+
+def _no_backprop(dY: OutT) -> List[Floats2d]:
+    raise ValueError(Errors.E070)
 
 
 def pad(model: Model, seqs: Sequence[Floats2d], width: int) -> Floats3d:

@@ -14,17 +14,17 @@ columns, no parameters.
 The dictionary is read once, in `initialize` (so a loaded pipeline needs no
 jieba and no dictionary files), and stored with the weights.
 """
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy
-from spacy.attrs import IDX, LENGTH, ORTH
+from spacy.attrs import LENGTH, ORTH
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import HashEmbed, Model
 from thinc.model import deserialize_attr, serialize_attr
 from thinc.types import Floats2d
 
-from ..lexicon import POS_CLASSES, Lexicon, text_codes
+from ..lexicon import POS_CLASSES, Lexicon
 
 N_ROLES = 4  # Begin, Middle, End, Single
 _NONE_KEY = numpy.uint64(0x4E4F4E45)  # "NONE"
@@ -77,21 +77,40 @@ def doc_codes(docs: List[Doc]) -> "tuple[numpy.ndarray, numpy.ndarray]":
     """Character codes of all tokens of a batch, and each position's doc end.
 
     A token of more than one character (e.g. a run of spaces) gets its ORTH
-    hash, which no dictionary word matches.
+    hash, which no dictionary word matches. A one-character token's code is
+    its character's code point, read from its ORTH string (cached per ORTH
+    hash): the code of `doc.text` at its offset, without building
+    `doc.text`, which creates a Token object per character.
     """
     codes, ends, offset = [], [], 0
     for doc in docs:
-        attrs = doc.to_array([IDX, LENGTH, ORTH]).reshape((len(doc), 3)).astype("uint64")
-        chars = text_codes(doc.text)
-        single = attrs[:, 1] == 1
-        c = attrs[:, 2].copy()
-        c[single] = chars[attrs[single, 0].astype("int64")]
+        attrs = doc.to_array([LENGTH, ORTH]).reshape((len(doc), 2)).astype("uint64")
+        c = attrs[:, 1].copy()
+        single = numpy.flatnonzero(attrs[:, 0] == 1)
+        if len(single):
+            c[single] = _char_codes(attrs[single, 1].tolist(), doc.vocab.strings)
         codes.append(c)
         offset += len(doc)
         ends.append(numpy.full(len(doc), offset, dtype="int64"))
     if not codes:
         return numpy.zeros((0,), dtype="uint64"), numpy.zeros((0,), dtype="int64")
     return numpy.concatenate(codes), numpy.concatenate(ends)
+
+
+# ORTH hash of a one-character string -> its code point. The hash is a
+# function of the string alone (the same in every vocab), and there are as
+# many entries as distinct characters seen.
+_CHAR_CODE: Dict[int, int] = {}
+
+
+def _char_codes(orths: List[int], strings) -> List[int]:
+    out = []
+    for orth in orths:
+        code = _CHAR_CODE.get(orth)
+        if code is None:
+            code = _CHAR_CODE[orth] = ord(strings[orth])
+        out.append(code)
+    return out
 
 
 def lexicon_entries(lexicon: Lexicon, codes: numpy.ndarray, ends: numpy.ndarray):

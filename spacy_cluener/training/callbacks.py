@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List
 
 from spacy.language import Language
 from spacy.util import registry
+from thinc.api import Model, NumpyOps
 
 from ..errors import Errors
 
@@ -98,3 +99,31 @@ def check_local_weights(nlp: Language) -> None:
         local = model_name.startswith((".", "/", "~")) or model_name.count("/") > 1 or "\\" in model_name
         if local and not Path(model_name).expanduser().is_dir():
             raise ValueError(Errors.E009.format(component=name, path=model_name))
+
+
+@registry.callbacks("spacy_cluener.numpy_blas.v1")
+def create_numpy_blas() -> Callable[[Language], Language]:
+    """Opt-in, CPU only: the dense layers (Maxout, Linear) of every component
+    multiply with numpy's BLAS (OpenBLAS in numpy's wheels) instead of thinc's
+    blis. On the machines measured (docs/speed.md) OpenBLAS gave 2-4x blis's
+    GFLOP/s on the CNN's matrices, so batched prediction gets faster; the
+    sums are rounded in another order, so a prediction can differ from the
+    default's in rare ties (measured in docs/speed.md), which is why it is not
+    the default. Used as `[nlp.after_pipeline_creation]`, or at load:
+
+        spacy.load(path, config={"nlp": {"after_pipeline_creation":
+                   {"@callbacks": "spacy_cluener.numpy_blas.v1"}}})
+
+    Set the BLAS thread count with OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS).
+    """
+
+    def numpy_blas(nlp: Language) -> Language:
+        ops = NumpyOps(use_blis=False)
+        for _name, proc in nlp.components:
+            model = getattr(proc, "model", None)
+            if isinstance(model, Model) and isinstance(model.ops, NumpyOps):
+                for node in model.walk():
+                    node.ops = ops
+        return nlp
+
+    return numpy_blas

@@ -72,3 +72,21 @@ def test_calibration_table_from_its_json(collate, tmp_path, monkeypatch):
     assert "| overall | 10 | 0.1600 | 0.0168 | 0.0500 |" in text and "| `name` | 10 | 0.1600 | 0.0168 | 0.0700 |" in text
     assert "54.40 (t = 0.9700) before, 53.40 (t = 0.9700) after" in text
     assert "temperature 1.800" in text and "`name` isotonic" in text and "0.9–1.0" in text and "0.0–0.1" not in text
+
+
+def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    for block in (collate.speed_peers, collate.speed_configs, collate.speed_profile, collate.speed_identity):
+        assert "Not yet run" in block("")[0]
+
+
+def test_speed_identity_rows(collate, tmp_path, monkeypatch):
+    run = {"model": "m", "msra_test": {m: {"sha256": "a" * 64, "entities": 5} for m in ("batched", "one_at_a_time")},
+           "cluener_dev": {m: {"sha256": "b" * 64, "entities": 7} for m in ("batched", "one_at_a_time")}}
+    (tmp_path / "prediction_identity_before.json").write_text(json.dumps(run))
+    (tmp_path / "prediction_identity_head.json").write_text(json.dumps(run))
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    monkeypatch.setattr(collate, "REPO", tmp_path.parent)
+    lines = collate.speed_identity("")
+    assert len(lines) == 2 + 2 + 2  # text, blank, header, rule, two runs (numpy_blas missing)
+    assert "`aaaaaaaaaaaa` (5)" in lines[-1] and "`bbbbbbbbbbbb` (7)" in lines[-1]

@@ -134,3 +134,26 @@ def test_lexicon_is_saved_with_the_weights(nlp, dictionary):
     (a,), _ = model([nlp("张三去上海市")], is_train=False)
     (b,), _ = fresh([nlp("张三去上海市")], is_train=False)
     numpy.testing.assert_array_equal(a, b)
+
+
+def test_doc_codes_are_the_code_points_of_the_text():
+    """doc_codes reads each one-character token's code point from its ORTH
+    string (issue 27: without building doc.text); the codes are those of the
+    text at the token's offset, and a longer token keeps its ORTH hash."""
+    from spacy.attrs import IDX, LENGTH, ORTH
+    from spacy.tokens import Doc
+
+    from spacy_cluener.layers.soft_lexicon import doc_codes
+
+    vocab = spacy.blank("zh").vocab
+    docs = [Doc(vocab, words=["上", "海", "  ", "A", "😀", "\u00e9"], spaces=[False] * 5 + [True]),
+            Doc(vocab, words=[]), Doc(vocab, words=["北", "京"])]
+    codes, ends = doc_codes(docs)
+    expected = []
+    for doc in docs:
+        attrs = doc.to_array([IDX, LENGTH, ORTH]).reshape((len(doc), 3)).astype("uint64")
+        chars = text_codes(doc.text)
+        for idx, length, orth in attrs:
+            expected.append(chars[int(idx)] if length == 1 else orth)
+    assert codes.tolist() == [int(x) for x in expected]
+    assert ends.tolist() == [6] * 6 + [8, 8]
