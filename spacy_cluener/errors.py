@@ -125,3 +125,16 @@ class Errors(metaclass=ErrorsWithCodes):
             "this process's CPU: drop --num-gpus, or use --engine ray.")
     E058 = ("Cannot reach the Ray cluster at {address} ({problem}) within {seconds:g} s: is it running, "
             "and is the address right (HOST:PORT of the head's GCS, 6379 by default, or ray://HOST:10001)?")
+    # E075-E079: quantize and the int8 transformer (issue 28)
+    E075 = ("{model} has no component with factory 'transformer' (pipeline: {pipeline}): quantize makes "
+            "the BERT of a transformer pipeline (configs/trf_crf.cfg) int8; a CNN pipeline "
+            "(configs/cnn_crf.cfg) is already small and fast on CPU, use it as it is.")
+    E076 = ("The int8 transformer cannot run here: {problem}.")
+    E077 = ("{path} already exists: quantize writes a new pipeline directory and never overwrites one. "
+            "Give a path that does not exist yet, or remove it first.")
+    E078 = ("Cannot quantize the component '{name}' of {model}: its model is {arch}, and quantize "
+            "converts {allowed}.{hint}")
+    E079 = ("The int8 transformer (spacy_cluener.QuantizedTransformerModel.v1) is for inference: its "
+            "int8 Linear layers have no gradient, so it cannot be updated. Train the fp32 pipeline and "
+            "quantize it again, or freeze the transformer ([training] frozen_components and "
+            "annotating_components) to train only the components after it.")
