@@ -139,3 +139,16 @@ class Errors(metaclass=ErrorsWithCodes):
     # E070-E074: prediction speed (issue 27)
     E070 = ("crf_ner: no gradient for emissions predicted with is_train=False (the CPU prediction path "
             "of the emission layer). Call the model with is_train=True to train it.")
+    # E075-E079: quantize and the int8 transformer (issue 28)
+    E075 = ("{model} has no component with factory 'transformer' (pipeline: {pipeline}): quantize makes "
+            "the BERT of a transformer pipeline (configs/trf_crf.cfg) int8; a CNN pipeline "
+            "(configs/cnn_crf.cfg) is already small and fast on CPU, use it as it is.")
+    E076 = ("The int8 transformer cannot run here: {problem}.")
+    E077 = ("{path} already exists: quantize writes a new pipeline directory and never overwrites one. "
+            "Give a path that does not exist yet, or remove it first.")
+    E078 = ("Cannot quantize the component '{name}' of {model}: its model is {arch}, and quantize "
+            "converts {allowed}.{hint}")
+    E079 = ("The int8 transformer (spacy_cluener.QuantizedTransformerModel.v1) is for inference: its "
+            "int8 Linear layers have no gradient, so it cannot be updated. Train the fp32 pipeline and "
+            "quantize it again, or freeze the transformer ([training] frozen_components and "
+            "annotating_components) to train only the components after it.")

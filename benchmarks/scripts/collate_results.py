@@ -391,6 +391,80 @@ def speed_identity(prefix: str) -> List[str]:
                           "CLUENER dev, one at a time"], rows)
 
 
+def mb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e6:,.1f}"
+
+
+def int8_speed(name: str, command_name: str) -> Callable[[str], List[str]]:
+    """The speed table (variant x threads x mode) of an int8_cost.py result."""
+
+    def build(prefix: str) -> List[str]:
+        path = RESULTS / name
+        r = load(path)
+        if r is None:
+            return [f"Not yet run: {command(command_name, prefix)}."]
+        s, m = r["settings"], r["machine"]
+        bert = s["bert"]
+        lines = [f"{s['n_docs']} CLUENER dev texts ({s['chars']:,} characters), configs/trf_crf.cfg on a random BERT "
+                 f"({bert['layers']} layers, hidden {bert['hidden']}, vocabulary {bert['vocab']:,}), {m['cpu_model']}, "
+                 f"load average {m['loadavg_start'][0]:.1f} → {m['loadavg_end'][0]:.1f}, median of {s['repeats']} "
+                 f"passes ({link(rel(path), rel(path), prefix)}; {command(command_name, prefix)}). "
+                 "Batched: `nlp.pipe`, batches of "
+                 f"{s['batch_size']}; single: `nlp(text)` one text at a time. × fp32: characters per CPU second "
+                 "over fp32's, same threads and mode.", ""]
+        rows = []
+        for variant, v in r["variants"].items():
+            for threads, modes in v["threads"].items():
+                for mode, row in modes.items():
+                    ratio = r["speedup_vs_fp32"].get(variant, {}).get(threads, {}).get(mode)
+                    rows.append([f"`{variant}`", threads, mode, num(row["chars_per_s"]), num(row["chars_per_cpu_s"]),
+                                 "1.00×" if ratio is None else f"{ratio['cpu']:.2f}×"])
+        lines += table(["variant", "threads", "mode", "chars/s (wall)", "chars per CPU second", "× fp32 (CPU)"], rows)
+        sizes = r["size_bytes"]
+        weights = sizes["bert_transformer_weights"]
+        lines += ["", f"Size on disk: the transformer's weights {mb(weights['fp32'])} MB fp32 → {mb(weights['int8'])} MB "
+                  f"int8 ({weights['int8'] / weights['fp32']:.2f}×); the whole pipeline {mb(sizes['pipeline']['fp32'])} → "
+                  f"{mb(sizes['pipeline']['int8'])} MB."]
+        if "onnx_encoder" in sizes:
+            onnx = sizes["onnx_encoder"]
+            lines[-1] += f" The ONNX encoder: {mb(onnx['fp32'])} MB fp32, {mb(onnx['int8'])} MB int8."
+        lines += ["", "Memory (RSS, MB): after loading, and the peak while predicting:", ""]
+        lines += table(["variant", "loaded", "peak"], [[f"`{k}`", f"{v['loaded_rss_mb']:,.0f}", f"{v['peak_rss_mb']:,.0f}"]
+                                                    for k, v in r["variants"].items()])
+        profiled = {k: v["profile"] for k, v in r["variants"].items() if "profile" in v}
+        if profiled:
+            lines += ["", "Profile of one batched pass, one thread: the BERT module's share of the pass's CPU time, "
+                      "and the torch ops with the largest self CPU time (share of all torch ops):", ""]
+            rows = [[f"`{k}`", pct(p["bert_module_share"]) + " %",
+                     ", ".join(f"`{op}` {pct(share)} %" for op, share in p["top_ops_self_cpu_share"][:6])]
+                    for k, p in profiled.items()]
+            lines += table(["variant", "BERT module", "top ops"], rows)
+        return lines
+
+    return build
+
+
+def int8_agreement(prefix: str) -> List[str]:
+    path = RESULTS / "int8_agreement.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('int8-agreement', prefix)} (after {command('trf-small', prefix)})."]
+    fp32 = r["variants"]["fp32"]["dev"]
+    rows = [["`fp32`", "–", "–", pct(fp32["ents_f"]), pct(fp32["ents_macro_f"]) if fp32["ents_macro_f"] is not None
+             else "–", "–"]]
+    for name, v in r["variants"].items():
+        if name == "fp32":
+            continue
+        dev = v["dev"]
+        rows.append([f"`{name}`", pct(v["agreement_f"]), pct(v["identical_docs"]), pct(dev["ents_f"]),
+                     pct(dev["ents_macro_f"]) if dev["ents_macro_f"] is not None else "–",
+                     f"{100 * v['dev_f_minus_fp32']:+.2f}"])
+    lines = [f"{r['n_docs']:,} CLUENER dev docs, {r['run']['cpu']}, one thread "
+             f"({link(rel(path), rel(path), prefix)}; {command('int8-agreement', prefix)}). Agreement: the variant's "
+             "entities scored against fp32's as gold (F, %); identical: docs with exactly fp32's entities (%).", ""]
+    return lines + table(["variant", "agreement F", "identical docs", "dev micro F", "dev macro F", "Δ micro F"], rows)
+
+
 BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "README.md": {"HEADLINE": headline},
     "docs/results.md": {
@@ -410,6 +484,11 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "SPEED-CONFIGS": speed_configs,
         "SPEED-PROFILE": speed_profile,
         "SPEED-IDENTITY": speed_identity,
+    },
+    "docs/transformer.md": {
+        "INT8-COST": int8_speed("int8_cost.json", "int8-cost"),
+        "ONNX-ENCODER": int8_speed("onnx_encoder.json", "onnx-encoder"),
+        "INT8-AGREEMENT": int8_agreement,
     },
 }
 START = "<!-- COLLATE: {name} START (generated by benchmarks/scripts/collate_results.py; do not edit) -->"

@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     convert,  # noqa: F401
     debug_alignment,  # noqa: F401
     predict,
+    quantize,
     report,
 )
 from ._app import app, refuse_same_file, run_script

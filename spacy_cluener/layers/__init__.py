@@ -3,6 +3,7 @@ from .char_ngram_embed import build_char_ngram_embed, build_char_ngram_embed_v2
 from .chunked_tok2vec import build_chunked_tok2vec, with_chunks
 from .crf_tagger import build_crf_tagger
 from .pytorch_crf import EmissionCRF, length_mask, viterbi_decode
+from .quantized_transformer import build_quantized_transformer_model
 from .soft_lexicon import build_soft_lexicon
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "with_chunks",
     "build_soft_lexicon",
     "build_crf_tagger",
+    "build_quantized_transformer_model",
     "EmissionCRF",
     "length_mask",
     "viterbi_decode",
