@@ -72,6 +72,12 @@ def uses_jieba(config) -> bool:
     return walk(config["components"])
 
 
+def is_int8(config) -> bool:
+    """Whether a transformer of the pipeline is the int8 one of `quantize`."""
+    return any(c.get("model", {}).get("@architectures") == "spacy_cluener.QuantizedTransformerModel.v1"
+               for c in config["components"].values())
+
+
 def pip_wheel(src: Path, dist: Path) -> None:
     cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-w", str(dist)]
     subprocess.run(cmd, check=True)
@@ -121,7 +127,8 @@ def main(
         name=name,
         version=version,
         description=f"Chinese NER trained on {DATASETS[trained_on]['name']}: the crf_ner tagger of spacy-cluener "
-        f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}",
+        f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}"
+        f"{' with int8 weights for CPU (spacy_cluener quantize)' if is_int8(config) else ''}",
         author=AUTHOR,
         email="",
         url=URL,

@@ -420,6 +420,18 @@ def int8_speed(name: str, command_name: str) -> Callable[[str], List[str]]:
                     rows.append([f"`{variant}`", threads, mode, num(row["chars_per_s"]), num(row["chars_per_cpu_s"]),
                                  "1.00×" if ratio is None else f"{ratio['cpu']:.2f}×"])
         lines += table(["variant", "threads", "mode", "chars/s (wall)", "chars per CPU second", "× fp32 (CPU)"], rows)
+        goals = r.get("goals", {})
+        for variant in ("int8", "onnx-int8"):
+            one = goals.get(f"{variant}_speedup_1_thread_cpu")
+            if not one:
+                continue
+            target = goals["speedup_goal_at_least"]
+            lines += ["", f"Goal: {variant} ≥ {target}× fp32 on one thread (per CPU second): "
+                      + ", ".join(f"{mode} {v:.2f}× ({'met' if v >= target else '**not met**'})"
+                                  for mode, v in one.items()) + "."]
+        if goals:
+            lines[-1] += (f" int8 size ≤ 1/3 of fp32: {goals['int8_size_ratio']:.2f}×"
+                          + (" — met." if goals["int8_size_ratio"] <= 1 / 3 else " — **not met**."))
         sizes = r["size_bytes"]
         weights = sizes["bert_transformer_weights"]
         lines += ["", f"Size on disk: the transformer's weights {mb(weights['fp32'])} MB fp32 → {mb(weights['int8'])} MB "
@@ -459,10 +471,24 @@ def int8_agreement(prefix: str) -> List[str]:
         rows.append([f"`{name}`", pct(v["agreement_f"]), pct(v["identical_docs"]), pct(dev["ents_f"]),
                      pct(dev["ents_macro_f"]) if dev["ents_macro_f"] is not None else "–",
                      f"{100 * v['dev_f_minus_fp32']:+.2f}"])
+    log = RESULTS / "trf_small_training_log.jsonl"
+    curve = ""
+    if log.exists():
+        steps = [json.loads(line) for line in log.read_text(encoding="utf8").splitlines() if line.strip()]
+        curve = (" The fp32 pipeline's training (" + link(rel(log), rel(log), prefix) + "), dev micro F by step: "
+                 + ", ".join(f"{row['step']}: {row['scores']['ents_f']:.2f}" for row in steps) + ".")
     lines = [f"{r['n_docs']:,} CLUENER dev docs, {r['run']['cpu']}, one thread "
              f"({link(rel(path), rel(path), prefix)}; {command('int8-agreement', prefix)}). Agreement: the variant's "
-             "entities scored against fp32's as gold (F, %); identical: docs with exactly fp32's entities (%).", ""]
-    return lines + table(["variant", "agreement F", "identical docs", "dev micro F", "dev macro F", "Δ micro F"], rows)
+             "entities scored against fp32's as gold (F, %); identical: docs with exactly fp32's entities (%)." + curve, ""]
+    lines += table(["variant", "agreement F", "identical docs", "dev micro F", "dev macro F", "Δ micro F"], rows)
+    goals, int8 = r.get("goals", {}), r["variants"].get("int8")
+    if goals and int8:
+        met = (int8["agreement_f"] >= goals["agreement_f_at_least"]
+               and abs(int8["dev_f_minus_fp32"]) <= goals["dev_f_within"])
+        lines += ["", f"Goal: int8 agreement ≥ {pct(goals['agreement_f_at_least'])} % and dev F within "
+                  f"{100 * goals['dev_f_within']:.1f} of fp32: {pct(int8['agreement_f'])} %, "
+                  f"{100 * int8['dev_f_minus_fp32']:+.2f}" + (" — met." if met else " — **not met**.")]
+    return lines
 
 
 BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {

@@ -3,6 +3,7 @@ the tiny random BERT: the int8 pipeline loads, predicts what the fp32 one
 does, saves and reloads, refuses updates, CNN pipelines, GPUs and existing
 outputs; its wheel loads (slow)."""
 import io
+import json
 import os
 import subprocess
 import sys
@@ -225,6 +226,8 @@ def test_int8_pipeline_wheel_loads(int8_dir, tmp_path):
         assert not [n for n in whl.namelist() if n.startswith("spacy_cluener/")]
         config = next(n for n in whl.namelist() if n.endswith("/config.cfg"))
         assert ARCHITECTURE in whl.read(config).decode()
+        meta = json.loads(whl.read("zh_cluener_int8/meta.json"))
+    assert "int8 weights for CPU" in meta["description"]
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
@@ -236,8 +239,6 @@ def test_int8_pipeline_wheel_loads(int8_dir, tmp_path):
         "  'ents': [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(json.loads(sys.argv[1]))]}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target), "OMP_NUM_THREADS": "1"}
-    import json
-
     run = subprocess.run([sys.executable, "-c", script, json.dumps(TEXTS)], capture_output=True, text=True,
                          env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
