@@ -6,13 +6,16 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
+import numpy
 from spacy.tokens import DocBin
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
 from thinc.api import Config, xp2torch
 
 from spacy_cluener.converters import convert_file
 from spacy_cluener.layers import length_mask
+from spacy_cluener.layers.crf_batch import NUMPY_VITERBI_MAX_DOCS, crf_parameters
 from spacy_cluener.layers.crf_tagger import pad
+from spacy_cluener.layers.viterbi import viterbi as numpy_viterbi
 
 from .data import MSRA_TRAIN, make_examples
 from .likelihoods import train_with_reference
@@ -98,8 +101,10 @@ def crf_breakdown(
 ) -> dict:
     """Seconds spent in each stage of crf_ner inference (public API only), and
     Viterbi's share of the component's predict: `comp.predict` is timed whole,
-    then, on the same batches, `comp.crf.decode` alone on the padded emissions.
-    `sync` waits for the GPU, so that each stage is charged its own kernels."""
+    then, on the same batches, the Viterbi that predict runs alone on the padded
+    emissions (numpy's on the CPU for up to NUMPY_VITERBI_MAX_DOCS docs, else
+    `comp.crf.decode`). `sync` waits for the GPU, so that each stage is charged
+    its own kernels."""
     nlp = head.nlp
     comp = nlp.get_pipe("crf_ner")
     upstream = [proc for name, proc in nlp.pipeline if name != "crf_ner"]
@@ -121,9 +126,16 @@ def crf_breakdown(
             clocked("tok2vec", lambda docs=docs: [proc.set_annotations(docs, proc.predict(docs)) for proc in upstream])
             tag_ids = clocked("predict", lambda docs=docs: comp.predict(docs))
             clocked("set_annotations", lambda docs=docs, tag_ids=tag_ids: comp.set_annotations(docs, tag_ids))
-            scores = comp.model.predict(docs)
-            emissions = xp2torch(pad(comp.model, scores, n_tags), device=device)
-            mask = length_mask([len(s) for s in scores], device)
+            scores = [s for s in comp.model.predict(docs) if len(s)]
+            lengths = [len(s) for s in scores]
+            padded = pad(comp.model, scores, n_tags)
+            if device.type == "cpu" and len(scores) <= NUMPY_VITERBI_MAX_DOCS:
+                start = time.perf_counter()
+                numpy_viterbi(padded, numpy.asarray(lengths), *crf_parameters(comp.crf))
+                viterbi += time.perf_counter() - start
+                continue
+            emissions = xp2torch(padded, device=device)
+            mask = length_mask(lengths, device)
             sync()
             start = time.perf_counter()
             comp.crf.decode(emissions, mask)
