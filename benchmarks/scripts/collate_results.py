@@ -216,8 +216,18 @@ def confidence_cost(prefix: str) -> List[str]:
     if r is None:
         return [f"Not yet run on a trained pipeline: {command('confidence-cost', prefix)}. "
                 "The share measured by `crf-cost` on its own small model is in the CRF table above."]
-    return [f"Entity scores add {pct(r['confidence_cost_share'])} % to `crf_ner`'s predict time "
-            f"({r['n_docs']} docs, {r['run']['cpu']}; {link(rel(path), rel(path), prefix)}; {command('confidence-cost', prefix)})."]
+    lines = [f"Entity scores change `crf_ner`'s own time (predict + set_annotations) by {pct(r['confidence_cost_share'])} % "
+             "of its predict time (below 0: with scores on, set_annotations reuses the entities predict read) "
+             f"({r['n_docs']} docs, {r['run']['cpu']}; {link(rel(path), rel(path), prefix)}; {command('confidence-cost', prefix)})."]
+    pipe = r.get("pipeline")
+    if pipe:
+        lines += ["", f"The whole pipeline's characters per CPU second, scores off and on (one thread, median of "
+                  f"{pipe['repeats']}; goal for scores on by default: cost ≤ {pct(pipe['goal'])} % in both modes):", ""]
+        lines += table(["mode", "scores off", "scores on", "cost", "goal met"],
+                       [[mode.replace("_", " "), f"{pipe[mode]['chars_per_cpu_s_off']:,.0f}",
+                         f"{pipe[mode]['chars_per_cpu_s_on']:,.0f}", f"{pct(pipe[mode]['cost'])} %",
+                         "yes" if pipe[mode]["met"] else "no"] for mode in ("batched", "one_at_a_time")])
+    return lines
 
 
 def _ece(value: Optional[float]) -> str:

@@ -1,6 +1,7 @@
 """The cost of crf_ner's entity confidence on a trained pipeline: the extra
-predict time of `scores = true` over the predict time without (process CPU
-time, median of the repeats; bench/confidence.py).
+predict time of `scores = true` over the predict time without, and the whole
+pipeline's throughput with and without, batched and one text at a time
+(process CPU time, median of the repeats; bench/confidence.py).
 
     python scripts/confidence_cost.py MODEL DATA.spacy --output FILE.json [--n-docs N] [--repeats R]
 """
@@ -13,7 +14,7 @@ import torch
 import typer
 from spacy.tokens import DocBin
 
-from bench.confidence import measure
+from bench.confidence import measure, measure_pipeline
 from bench.record import commit, cpu_model
 from spacy_cluener.cli import run_script
 
@@ -31,11 +32,14 @@ def main(
     texts = [doc.text for doc in DocBin().from_disk(data).get_docs(nlp.vocab)]
     texts = texts[:n_docs] if n_docs else texts
     result = measure(nlp, texts, batch_size, repeats)
+    result["pipeline"] = measure_pipeline(nlp, texts, batch_size, repeats)
     result["run"] = {"cpu": cpu_model(), "threads": 1, "commit": commit(), "model": model, "data": str(data),
                      "loadavg": list(os.getloadavg())}
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
-    print(f"confidence cost share {result['confidence_cost_share']:.3f}; wrote {output}")
+    pipe = result["pipeline"]
+    print(f"confidence cost share {result['confidence_cost_share']:.3f} of crf_ner's predict; of the whole pipeline "
+          f"{pipe['batched']['cost']:.3f} batched, {pipe['one_at_a_time']['cost']:.3f} one text at a time; wrote {output}")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,19 @@ def test_speed_identity_rows(collate, tmp_path, monkeypatch):
     lines = collate.speed_identity("")
     assert len(lines) == 2 + 2 + 2  # text, blank, header, rule, two runs (numpy_blas missing)
     assert "`aaaaaaaaaaaa` (5)" in lines[-1] and "`bbbbbbbbbbbb` (7)" in lines[-1]
+
+
+def test_confidence_cost_with_the_whole_pipeline(collate, tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setattr(collate, "RESULTS", results)
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    modes = {"batched": {"chars_per_cpu_s_off": 10000.0, "chars_per_cpu_s_on": 9700.0, "cost": 0.03, "met": True},
+             "one_at_a_time": {"chars_per_cpu_s_off": 5000.0, "chars_per_cpu_s_on": 4000.0, "cost": 0.2, "met": False}}
+    result = {"confidence_cost_share": 0.5, "n_docs": 10, "run": {"cpu": "AMD EPYC"},
+              "pipeline": {"n_chars": 100, "goal": 0.05, "repeats": 3, "batch_size": 256, **modes}}
+    (results / "confidence_cost.json").write_text(json.dumps(result))
+    text = "\n".join(collate.confidence_cost(""))
+    assert "by 50.00 % of its predict time" in text
+    assert "| batched | 10,000 | 9,700 | 3.00 % | yes |" in text
+    assert "| one at a time | 5,000 | 4,000 | 20.00 % | no |" in text
