@@ -70,10 +70,9 @@ subword_features = false
 DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
 # Entity confidence is off by default. The goal (issue 26) is on when it costs
 # <= 5 % of the whole pipeline's throughput (nlp.pipe, CPU, one thread,
-# batched and one text at a time). Measured so far (CLUENER dev, CNN
-# pipeline, CPU time): ~5 % batched in the issue; 3.9-10 % batched and
-# 17-26 % one text at a time in an earlier attempt on a loaded machine (not
-# rerun since): one text at a time is far from the goal, so it stays off. `report`, `calibrate`,
+# batched and one text at a time). Measured on the seed-0 model of `all`
+# (benchmarks/results/confidence_cost.json, CPU time): 0.7 % batched but 27 %
+# one text at a time, so it stays off. `report`, `calibrate`,
 # `predict --scores`/`--to` and `annotate` turn it on for their run; a
 # calibrated pipeline (`calibrate`) applies its calibration whenever scores
 # are computed.
