@@ -181,6 +181,21 @@ def train_small_crf(steps: int, **config) -> Language:
     return nlp
 
 
+def train_from_config(config, steps: int, step_schedules: bool = False) -> Language:
+    """The pipeline of a filled `config` (seed 0), initialized and updated
+    `steps` times on TRAIN_DATA without dropout; `step_schedules` advances
+    the optimizer's schedules after each update, as spacy train does."""
+    fix_random_seed(0)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+        if step_schedules:
+            optimizer.step_schedules()
+    return nlp
+
+
 def assert_valid_offsets(doc, text):
     """Entities of a prediction lie inside the text and slice it exactly."""
     assert doc.text == text

@@ -15,9 +15,8 @@ import numpy
 import pytest
 import spacy
 from spacy import util
-from thinc.api import fix_random_seed
 
-from ..util import REPO, TRAIN_DATA, ents, make_examples, spy_embed
+from ..util import REPO, TRAIN_DATA, ents, spy_embed, train_from_config
 
 CNN_CONFIG = REPO / "configs" / "cnn_crf.cfg"
 SMALL = {
@@ -41,13 +40,7 @@ def long_text(n: int, seed: int = 0) -> str:
 
 
 def trained(config, steps: int = 40) -> spacy.Language:
-    fix_random_seed(0)
-    nlp = util.load_model_from_config(config, auto_fill=True, validate=True)
-    examples = make_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(steps):
-        nlp.update(examples, sgd=optimizer, drop=0.0)
-    return nlp
+    return train_from_config(config, steps)
 
 
 @pytest.fixture(scope="module")

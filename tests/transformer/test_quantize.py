@@ -15,7 +15,7 @@ import spacy
 import srsly
 import torch
 from spacy import util
-from thinc.api import Adam, fix_random_seed
+from thinc.api import Adam
 
 from spacy_cluener.cli import app
 from spacy_cluener.layers import hf_int8_shim
@@ -23,7 +23,7 @@ from spacy_cluener.layers.pytorch_int8 import STATE_FORMAT, is_quantized
 from spacy_cluener.layers.quantized_transformer import ARCHITECTURE, STATE_KEY
 from spacy_cluener.quantization import quantize
 
-from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp
+from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp, train_from_config
 
 TEXTS = [text for text, _ in TRAIN_DATA] + ["张三和李四在北京天安门", "", "王五去了腾讯公司上海分部做工程师"]
 
@@ -39,14 +39,7 @@ def train_trf(tiny_bert, steps: int = 40, **overrides):
         "training.optimizer.head_learn_rate.initial_rate": 1e-2,
         **overrides,
     }, interpolate=False).interpolate()
-    fix_random_seed(0)
-    nlp = util.load_model_from_config(config, auto_fill=True, validate=True)
-    examples = make_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(steps):
-        nlp.update(examples, sgd=optimizer, drop=0.0)
-        optimizer.step_schedules()
-    return nlp
+    return train_from_config(config, steps, step_schedules=True)
 
 
 @pytest.fixture(scope="module")
