@@ -19,7 +19,7 @@ from thinc.api import Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .crf_likelihood import FORBIDDEN, has_legal_path
-from .crf_marginals import crf_posteriors, span_marginals
+from .crf_marginals import crf_posteriors, span_marginals, span_marginals_numpy
 from .crf_tagger import get_crf_module, pad
 from .pytorch_crf import length_mask
 from .viterbi import viterbi
@@ -80,12 +80,21 @@ def crf_decode(
         forbid_np = _forbidden_numpy(emissions_np.shape, [allowed[i] for i in keep])
         if forbid_np is not None:
             emissions_np[forbid_np] = FORBIDDEN
-        best = viterbi(emissions_np, numpy.asarray(kept_lengths), *crf_parameters(crf))
-        emissions = best_t = mask = None
+        params = crf_parameters(crf)
+        best = viterbi(emissions_np, numpy.asarray(kept_lengths), *params)
         if with_scores:
-            emissions = torch.from_numpy(emissions_np)
-            best_t = torch.from_numpy(best)
-            mask = length_mask(kept_lengths)
+            for row, i in enumerate(keep):
+                out[i] = best[row, : lengths[i]]
+                entities[i] = read_entities(i, out[i])
+            spans = _spans(keep, entities)
+            if spans is not None:
+                # The marginals in numpy too (`span_marginals_numpy`): the
+                # same float64 sums as the torch pass below, at a fraction
+                # of its cost per call for a few docs.
+                emissions_np, params = _with_temperature_numpy(emissions_np, params, temperature)
+                probs = span_marginals_numpy(emissions_np, numpy.asarray(kept_lengths), *params, best, *spans[:4])
+                _assign(probs, spans[4], span_scores)
+            return Decoded(out, entities, span_scores)
     else:
         emissions = xp2torch(pad(model, kept, n_tags), device=device)
         mask = length_mask(kept_lengths, device)
@@ -155,10 +164,9 @@ def _forbidden(shape, allowed: Sequence[Optional[numpy.ndarray]], n_tags: int) -
     return forbid
 
 
-def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, temperature) -> None:
-    """The marginal of every entity read from the Viterbi paths, the whole
-    batch in one forward-backward pass, into `span_scores` (per doc, aligned
-    with `entities`)."""
+def _spans(keep: Sequence[int], entities: List[List[Entity]]) -> Optional[Tuple[numpy.ndarray, ...]]:
+    """The entities of a batch as arrays (rows, starts, ends inclusive, stop
+    tags, owner doc index), or None if there are none."""
     rows, starts, ends, stops, owners = [], [], [], [], []
     for row, i in enumerate(keep):
         for start, end, _label, stop in entities[i]:
@@ -168,7 +176,34 @@ def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, tem
             stops.append(stop)
             owners.append(i)
     if not rows:
+        return None
+    return tuple(numpy.asarray(x, dtype="int64") for x in (rows, starts, ends, stops, owners))
+
+
+def _assign(probs: numpy.ndarray, owners: numpy.ndarray, span_scores: List[numpy.ndarray]) -> None:
+    """Split the batch's span marginals by doc, into `span_scores`."""
+    for i in set(owners.tolist()):
+        span_scores[i] = probs[owners == i]
+
+
+def _with_temperature_numpy(emissions, params, temperature: float):
+    """As `_score_entities`'s scaling: every score divided by the temperature
+    in float32, FORBIDDEN entries kept (the constraints do not soften)."""
+    if temperature == 1.0:
+        return emissions, params
+    scale = numpy.float32(temperature)
+    soften = lambda x: numpy.where(x <= FORBIDDEN, x, x / scale).astype("float32")  # noqa: E731
+    return soften(emissions), tuple(soften(x) for x in params)
+
+
+def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, temperature) -> None:
+    """The marginal of every entity read from the Viterbi paths, the whole
+    batch in one forward-backward pass, into `span_scores` (per doc, aligned
+    with `entities`)."""
+    spans = _spans(keep, entities)
+    if spans is None:
         return
+    rows, starts, ends, stops, owners = spans
     torch_crf = crf.crf
     with torch.no_grad():
         params = [emissions.float(), torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
@@ -177,12 +212,9 @@ def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, tem
         params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
     post = crf_posteriors(params[0], mask, *params[1:])
     device = emissions.device
-    as_long = lambda values: torch.tensor(values, dtype=torch.long, device=device)  # noqa: E731
+    as_long = lambda values: torch.from_numpy(values).to(device)  # noqa: E731
     probs = span_marginals(post, best, as_long(rows), as_long(starts), as_long(ends), as_long(stops))
-    probs = probs.cpu().numpy()
-    owners = numpy.asarray(owners)
-    for i in set(owners.tolist()):
-        span_scores[i] = probs[owners == i]
+    _assign(probs.cpu().numpy(), owners, span_scores)
 
 
 def crf_loss(

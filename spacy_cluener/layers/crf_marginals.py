@@ -25,9 +25,12 @@ cumulative sums along the path, so all the spans of a batch are a few gathers.
 """
 from typing import NamedTuple, Optional
 
+import numpy
 import torch
 
 from .crf_likelihood import _WORK, exp_factors, scaled_backward, scaled_forward, unary_marginals
+
+_TINY = numpy.finfo("float64").tiny
 
 
 class Posteriors(NamedTuple):
@@ -133,3 +136,112 @@ def span_marginals(
             ratio = (terms * keep).sum(1) / full.clamp_min(torch.finfo(full.dtype).tiny)
             prob = torch.where(inside, prob * ratio, prob)
     return prob.clamp(0.0, 1.0)
+
+
+def span_marginals_numpy(
+    emissions: numpy.ndarray,
+    lengths: numpy.ndarray,
+    start_transitions: numpy.ndarray,
+    end_transitions: numpy.ndarray,
+    transitions: numpy.ndarray,
+    tags: numpy.ndarray,
+    rows: numpy.ndarray,
+    starts: numpy.ndarray,
+    ends: numpy.ndarray,
+    stop_tags: Optional[numpy.ndarray] = None,
+) -> numpy.ndarray:
+    """`crf_posteriors` then `span_marginals` in numpy, for the few docs the
+    CPU decodes with numpy's Viterbi: the same float64 sums, without torch's
+    cost per call (about 20 calls per position in the two passes, which made
+    one doc's scores cost a quarter of the pipeline's time; docs/speed.md).
+
+    emissions (numpy.ndarray): (batch, length, tags), constraints applied
+        (FORBIDDEN); positions past a doc's length are not read.
+    lengths (numpy.ndarray): (batch,) int, each >= 1.
+    start_transitions, end_transitions, transitions: the CRF's scores as
+        `crf_posteriors` takes them (masked). tags, rows, starts, ends,
+        stop_tags: as `span_marginals`; the spans of a doc must be
+        consecutive (as `crf_decode` lists them).
+    """
+    out = numpy.zeros((len(rows),), dtype="float64")
+    if len(rows) == 0:
+        return out
+    transitions = transitions.astype("float64")
+    log_trans = transitions - transitions.max()
+    exp_trans = numpy.exp(log_trans)
+    end = end_transitions.astype("float64")
+    exp_end = numpy.exp(end - end.max())
+    start = start_transitions.astype("float64")
+    rows, starts, ends = (numpy.asarray(x, dtype="int64") for x in (rows, starts, ends))
+    stops = None if stop_tags is None else numpy.asarray(stop_tags, dtype="int64")
+    row_list = rows.tolist()
+    i = 0
+    while i < len(row_list):
+        j = i + 1
+        while j < len(row_list) and row_list[j] == row_list[i]:
+            j += 1
+        row = row_list[i]
+        out[i:j] = _doc_span_marginals(
+            emissions[row, : int(lengths[row])], start, exp_end, log_trans, exp_trans, tags[row],
+            starts[i:j], ends[i:j], None if stops is None else stops[i:j],
+        )
+        i = j
+    return out
+
+
+def _doc_span_marginals(emissions, start, exp_end, log_trans, exp_trans, tags, starts, ends, stops) -> numpy.ndarray:
+    """The spans of one doc (length n = len(emissions)): the forward pass up
+    to the last span's end, the backward pass down to the first span's end
+    (all the spans need), one vector per step: for a few short docs numpy's
+    cost per call, not the arithmetic, is what counts."""
+    n = len(emissions)
+    last, lowest = int(ends.max()), int(ends.min())
+    emissions = emissions.astype("float64")
+    log_emit = emissions - emissions.max(axis=1, keepdims=True)
+    exp_emit = numpy.exp(log_emit)
+    alpha = numpy.empty((last + 1, len(start)))
+    beta = numpy.empty((n, len(start)))
+    scales = numpy.ones((last + 1,))
+    p = start + emissions[0]
+    p = numpy.exp(p - p.max())
+    alpha[0] = p
+    for t in range(1, last + 1):
+        q = p.dot(exp_trans)
+        q *= exp_emit[t]
+        s = q.max()
+        if s < _TINY:
+            s = _TINY
+        q /= s
+        alpha[t] = q
+        scales[t] = s
+        p = q
+    b = exp_end
+    beta[n - 1] = b
+    for t in range(n - 2, lowest - 1, -1):
+        q = exp_trans.dot(exp_emit[t + 1] * b)
+        s = q.max()
+        if s < _TINY:
+            s = _TINY
+        q /= s
+        beta[t] = q
+        b = q
+    path = tags[: last + 1]
+    step = log_trans[path[:-1], path[1:]] + log_emit[numpy.arange(1, last + 1), path[1:]] - numpy.log(scales[1:])
+    cum = numpy.concatenate(([0.0], step.cumsum()))
+    first_tag, last_tag = path[starts], path[ends]
+    log_p = numpy.log(alpha[starts, first_tag]) + (cum[ends] - cum[starts]) + numpy.log(beta[ends, last_tag])
+    log_p -= numpy.log((alpha[ends] * beta[ends]).sum(axis=1))
+    with numpy.errstate(divide="ignore", under="ignore"):
+        prob = numpy.exp(log_p)
+    if stops is not None:
+        inside = (ends + 1 < n) & (stops >= 0)
+        if inside.any():
+            nxt = numpy.minimum(ends + 1, n - 1)
+            # beta at e is sum_j T[y_e, j] E[e+1, j] beta[e+1, j] (up to its
+            # scale); beta' leaves out j = stop tag.
+            terms = exp_trans[last_tag] * exp_emit[nxt] * beta[nxt]
+            full = terms.sum(axis=1)
+            kept = full - terms[numpy.arange(len(stops)), numpy.maximum(stops, 0)]
+            ratio = kept / numpy.maximum(full, _TINY)
+            prob = numpy.where(inside, prob * ratio, prob)
+    return numpy.clip(prob, 0.0, 1.0)

@@ -9,7 +9,7 @@ import numpy
 import pytest
 import torch
 
-from spacy_cluener.layers.crf_marginals import crf_posteriors, span_marginals, token_marginals
+from spacy_cluener.layers.crf_marginals import crf_posteriors, span_marginals, span_marginals_numpy, token_marginals
 from spacy_cluener.layers.pytorch_crf import FORBIDDEN, transition_masks, viterbi_decode
 from spacy_cluener.tag_schemes import tag_names
 
@@ -91,17 +91,8 @@ def test_marginals_equal_brute_force(scheme, seed):
                 assert float(got) <= float(gamma[row, t, tag]) + 1e-9
 
 
-@pytest.mark.parametrize("scheme", ["BIO", "BIOES"])
-def test_viterbi_spans_vectorised_equal_brute_force(scheme):
-    """All the entities of a batch's Viterbi paths in one call."""
-    names, start, end, trans, gen = _params(scheme, 7, scale=1.0)
-    longest = 5
-    lengths = [5, 4, 2, 5, 3, 1]
-    # emissions that favour entities, so the paths have several
-    emissions = torch.randn(len(lengths), longest, len(names), generator=gen) * 3.0
-    emissions[:, :, 0] -= 2.0
-    mask = torch.arange(longest)[None] < torch.tensor(lengths)[:, None]
-    best = viterbi_decode(emissions, mask, start, end, trans)
+def _viterbi_spans(names, scheme, best, lengths):
+    """(row, start, end inclusive, label) of every entity of the paths."""
     spans = []
     for row, n in enumerate(lengths):
         t = 0
@@ -120,6 +111,25 @@ def test_viterbi_spans_vectorised_equal_brute_force(scheme):
                         break
             spans.append((row, t, e, label))
             t = e + 1
+    return spans
+
+
+def _batch(scheme, seed, lengths, scale=3.0):
+    names, start, end, trans, gen = _params(scheme, seed, scale=1.0)
+    longest = max(lengths)
+    # emissions that favour entities, so the paths have several
+    emissions = torch.randn(len(lengths), longest, len(names), generator=gen) * scale
+    emissions[:, :, 0] -= 2.0
+    mask = torch.arange(longest)[None] < torch.tensor(lengths)[:, None]
+    best = viterbi_decode(emissions, mask, start, end, trans)
+    return names, start, end, trans, emissions, mask, best, _viterbi_spans(names, scheme, best, lengths)
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "BIOES"])
+def test_viterbi_spans_vectorised_equal_brute_force(scheme):
+    """All the entities of a batch's Viterbi paths in one call."""
+    lengths = [5, 4, 2, 5, 3, 1]
+    names, start, end, trans, emissions, mask, best, spans = _batch(scheme, 7, lengths)
     assert len(spans) >= 4
     post = crf_posteriors(emissions, mask, start, end, trans)
     rows, starts, ends = (torch.tensor([s[i] for s in spans]) for i in range(3))
@@ -143,3 +153,29 @@ def test_extreme_scores_stay_finite():
     best = viterbi_decode(emissions, mask, start, end, trans)
     p = span_marginals(post, best, torch.tensor([0, 1]), torch.tensor([0, 0]), torch.tensor([0, 0]))
     assert torch.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "BIOES"])
+@pytest.mark.parametrize("lengths,scale", [([40], 3.0), ([37, 12, 1, 40, 25], 3.0), ([30, 30], 200.0)])
+def test_numpy_span_marginals_equal_torch(scheme, lengths, scale):
+    """`span_marginals_numpy` (the CPU's path for a few docs) gives the torch
+    pass's marginals: one doc, ragged docs, scores far apart; some tags
+    forbidden per token, as preset entities and whitespace make them."""
+    names, start, end, trans, emissions, mask, best, spans = _batch(scheme, 11, lengths, scale)
+    forbid = torch.zeros_like(emissions, dtype=torch.bool)
+    forbid[0, 3, 1:] = True  # a token that may only be O
+    emissions = emissions.masked_fill(forbid, FORBIDDEN)
+    best = viterbi_decode(emissions, mask, start, end, trans)
+    spans = _viterbi_spans(names, scheme, best, lengths)
+    assert len(spans) >= 3
+    rows, starts, ends = ([s[i] for s in spans] for i in range(3))
+    stop = [names.index(f"I-{s[3]}") if scheme == "BIO" else -1 for s in spans]
+    post = crf_posteriors(emissions, mask, start, end, trans)
+    want = span_marginals(post, best, *(torch.tensor(x) for x in (rows, starts, ends, stop))).numpy()
+    got = span_marginals_numpy(
+        emissions.numpy(), numpy.array(lengths), start.numpy(), end.numpy(), trans.numpy(), best.numpy(),
+        *(numpy.array(x) for x in (rows, starts, ends, stop)),
+    )
+    assert got.dtype == numpy.float64 and got.shape == want.shape
+    numpy.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert not numpy.allclose(got, got[0])  # scores that differ, not a constant
