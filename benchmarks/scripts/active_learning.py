@@ -12,7 +12,7 @@ previous round's model for the texts `predict --top N` would give an
 annotator: the lowest entity score first (`uncertainty_score`, with the
 calibration the model carries; a text without entities counts as sure).
 Round 0 is the same for both strategies and is trained once (kept in
-WORK/round0). The result JSON has one row per round: labelled docs and dev
+WORK/seedS/round0). The result JSON has one row per round: labelled docs and dev
 precision, recall and F; `collate` turns both strategies into a table and a
 chart in docs/results.md.
 """
@@ -92,7 +92,7 @@ def main(
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"--strategy must be one of {', '.join(STRATEGIES)}, not '{strategy}'")
     output = output.resolve()
-    work_dir = REPO / work
+    work_dir = REPO / work / f"seed{seed}"
     nlp = spacy.blank("zh")
     docs = list(DocBin().from_disk(REPO / train).get_docs(nlp.vocab))
     order = numpy.random.RandomState(seed).permutation(len(docs)).tolist()

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional
 
 import typer
 
+from bench.active_learning import curves, docs_to_reach, mean_curve
 from spacy_cluener.cli import run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
@@ -500,6 +501,45 @@ def int8_agreement(prefix: str) -> List[str]:
     return lines
 
 
+def active_learning(prefix: str) -> List[str]:
+    """labelled docs | F per strategy (mean ± sd over seeds), and the goal:
+    uncertainty reaches random's last-round F with <= 70 % of its docs."""
+    folder = RESULTS / "active_learning"
+    found = curves(folder)
+    if not found:
+        return [f"Not yet run: {command('active-learning', prefix)}."]
+    strategies = sorted(found)
+    some = next(iter(found[strategies[0]].values()))
+    n_seeds = {s: len(found[s]) for s in strategies}
+    run = load(sorted(folder.glob("*-seed*.json"))[0])["run"]
+    steps = run["command"][0].split("--max-steps ")[1].split()[0]
+    lines = [
+        f"CLUENER dev micro F after each round ({run['config']}, {steps} steps per round from scratch, "
+        f"{run['cpu']}, commit {run['commit']}; mean ± sd over "
+        + ", ".join(f"{n_seeds[s]} seed{'s' if n_seeds[s] > 1 else ''} ({s})" for s in strategies)
+        + f"; {link(rel(folder), rel(folder), prefix)}; {command('active-learning', prefix)}).",
+        "",
+    ]
+    rows = []
+    for i, row in enumerate(some):
+        cells = [str(row["round"]), f"{row['labelled']:,}"]
+        for s in strategies:
+            cells.append(mean_spread([by_seed[i]["ents_f"] for by_seed in found[s].values()]))
+        rows.append(cells)
+    lines += table(["round", "labelled docs", *strategies], rows)
+    if {"random", "uncertainty"} <= set(found):
+        rand, unc = mean_curve(found["random"]), mean_curve(found["uncertainty"])
+        target, last_docs = rand[-1]["f"], rand[-1]["labelled"]
+        reached = docs_to_reach(unc, target)
+        goal = ("never, within the rounds run" if reached is None else
+                f"at {reached:,.0f} labelled docs ({pct(reached / last_docs)} % of {last_docs:,}; between two "
+                "rounds read by linear interpolation)")
+        met = reached is not None and reached <= 0.7 * last_docs
+        lines += ["", f"Uncertainty first reaches the mean F random sampling has after the last round "
+                      f"({pct(target)}) {goal}: the goal, ≤ 70 % of the docs, is {'met' if met else 'not met'}."]
+    return lines
+
+
 BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "README.md": {"HEADLINE": headline},
     "docs/results.md": {
@@ -509,6 +549,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "CRF-COST": crf_cost,
         "CONFIDENCE-COST": confidence_cost,
         "CALIBRATION": calibration,
+        "ACTIVE-LEARNING": active_learning,
         "LEXICON-COST": lexicon_cost,
         "ANNOTATE-COST": annotate_cost,
         "ANNOTATE-MEMORY": annotate_memory,
