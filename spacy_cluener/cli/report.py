@@ -31,7 +31,8 @@ def report_cli(
         0.9, "--target-precision", min=0.0, max=1.0, help="Report the threshold that reaches this precision"
     ),
     scores: bool = Opt(
-        True, "--scores/--no-scores", help="Turn crf_ner's entity scores on for the report (confidence sections)"
+        True, "--scores/--no-scores",
+        help="crf_ner's entity scores on (the confidence sections) or off for the report, whatever the pipeline's setting"
     ),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
@@ -41,7 +42,7 @@ def report_cli(
     errors.html (displaCy: gold above predicted), type_confusion.png, and
     learning_curve.png when a training log is given or found
     (scripts/train.py writes training_log.jsonl into the training directory).
-    With entity scores (crf_ner, on here unless --no-scores), also the
+    With entity scores (crf_ner; on unless --no-scores, which turns them off), also the
     precision/recall against the threshold (threshold_curve.png), the
     threshold for --target-precision and the calibration (reliability.png,
     ECE). The pipeline's own threshold still decides doc.ents (the scores).
@@ -49,8 +50,7 @@ def report_cli(
     confidence sections are measured on the half it held out only.
     """
     nlp = load_pipeline(model, gpu_id)
-    if scores:
-        enable_scores(nlp)
+    enable_scores(nlp, scores)
     gold_docs = list(read_docbin(data_path).get_docs(nlp.vocab))
     report = {"model": str(model), "data": str(data_path)}
     # never measure a calibration on the docs it was fitted on

@@ -36,15 +36,16 @@ def scores_key(nlp: Language) -> Optional[str]:
     return None
 
 
-def enable_scores(nlp: Language) -> List[str]:
-    """Turn entity scores on for every crf_ner of `nlp` (for this process:
-    `report`, `predict --scores`); RETURNS the names of those components."""
+def enable_scores(nlp: Language, on: bool = True) -> List[str]:
+    """Turn entity scores on (or off) for every crf_ner of `nlp`, for this
+    process (`report`, `predict --scores`); a threshold above 0 still
+    computes the scores it needs. RETURNS the names of those components."""
     from ..components.crf_ner import CRFEntityRecognizer
 
     names = []
     for name, pipe in nlp.pipeline:
         if isinstance(pipe, CRFEntityRecognizer):
-            pipe.with_scores = True
+            pipe.with_scores = on
             names.append(name)
     return names
 

@@ -11,6 +11,7 @@ from ..util import BENCHMARK_SCRIPTS
 
 @pytest.fixture
 def collate(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARK_SCRIPTS))  # its `bench` package
     spec = importlib.util.spec_from_file_location("collate_results", BENCHMARK_SCRIPTS / "collate_results.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -72,6 +73,37 @@ def test_calibration_table_from_its_json(collate, tmp_path, monkeypatch):
     assert "| overall | 10 | 0.1600 | 0.0168 | 0.0500 |" in text and "| `name` | 10 | 0.1600 | 0.0168 | 0.0700 |" in text
     assert "54.40 (t = 0.9700) before, 53.40 (t = 0.9700) after" in text
     assert "temperature 1.800" in text and "`name` isotonic" in text and "0.9–1.0" in text and "0.0–0.1" not in text
+
+
+def _al_json(fs, seed, strategy):
+    rows = [{"round": r, "labelled": 500 * (r + 1), "ents_p": f, "ents_r": f, "ents_f": f} for r, f in enumerate(fs)]
+    return {"rounds": rows, "run": {"cpu": "AMD EPYC", "commit": "abc1234", "config": "cnn_crf", "seed": seed,
+                                    "strategy": strategy, "command": ["python scripts/active_learning.py configs/cnn_crf.cfg "
+                                                                      "OUTPUT.json --max-steps 1200 --threads 1"]}}
+
+
+@pytest.mark.parametrize("unc,reached,met", [
+    ((0.40, 0.55, 0.62, 0.66, 0.68), "at 1,625 labelled docs (65.00 % of 2,500", "met"),
+    ((0.40, 0.55, 0.60, 0.62, 0.66), "at 2,125 labelled docs (85.00 % of 2,500", "not met"),
+    ((0.40, 0.50, 0.55, 0.58, 0.63), "at 2,500 labelled docs (100.00 %", "not met"),
+    ((0.40, 0.45, 0.50, 0.55, 0.60), "never, within the rounds run", "not met"),
+])
+def test_active_learning_table_and_goal(collate, tmp_path, monkeypatch, unc, reached, met):
+    folder = tmp_path / "results" / "active_learning"
+    monkeypatch.setattr(collate, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    folder.mkdir(parents=True)
+    assert "Not yet run" in collate.active_learning("")[0]
+    rand = (0.40, 0.50, 0.55, 0.60, 0.63)
+    for seed, shift in ((0, 0.0), (1, 0.02)):
+        (folder / f"random-seed{seed}.json").write_text(json.dumps(_al_json([f + shift for f in rand], seed, "random")))
+        (folder / f"uncertainty-seed{seed}.json").write_text(json.dumps(_al_json([f + shift for f in unc], seed,
+                                                                                  "uncertainty")))
+    text = "\n".join(collate.active_learning(""))
+    assert "1200 steps per round" in text and "2 seeds (random), 2 seeds (uncertainty)" in text
+    assert f"| 4 | 2,500 | {100 * (rand[4] + 0.01):.2f} ± 1.41 | {100 * (unc[4] + 0.01):.2f} ± 1.41 |" in text
+    # random's mean after the last round, 64.00: where the uncertainty curve (mean) reaches it
+    assert "after the last round (64.00) " + reached in text and text.endswith(f"is {met}.")
 
 
 def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import spacy
 import srsly
 from spacy.tokens import DocBin
 
+from spacy_cluener.components.crf_ner import DEFAULT_SCORES
 from spacy_cluener.layers import crf_batch as crf_batch_module
 
 from ..util import SMALL_MODEL, TRAIN_DATA, ents, make_examples, train_small_crf
@@ -126,7 +127,8 @@ def test_settings_are_saved_and_old_models_load(trained, tmp_path):
     config = "\n".join(line for line in config.splitlines() if not line.startswith(("scores =", "threshold =", "spans_key =")))
     (tmp_path / "m" / "config.cfg").write_text(config, encoding="utf8")
     old = spacy.load(tmp_path / "m")
-    assert old.get_pipe("crf_ner").threshold == 0.0 and not old.get_pipe("crf_ner").with_scores
+    # ... gets the factory's defaults
+    assert old.get_pipe("crf_ner").threshold == 0.0 and old.get_pipe("crf_ner").with_scores == DEFAULT_SCORES
     old.get_pipe("crf_ner").cfg["scores"] = True
     for doc, expected in zip(old.pipe(TEXTS), scores):
         numpy.testing.assert_allclose(_spans(doc)[1], expected, rtol=1e-6, atol=1e-9)

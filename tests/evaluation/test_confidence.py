@@ -90,12 +90,25 @@ def test_report_cli_with_crf_scores(crf_model, tmp_path):
     markdown = (out / "report.md").read_text(encoding="utf8")
     assert "## Entity confidence" in markdown and "expected calibration error" in markdown
     assert "ECE" in result.output
-    # --no-scores: the saved pipeline's setting (off), no confidence sections
+    # --no-scores: scores off for the run, whatever the saved setting: no confidence sections
     out2 = tmp_path / "report2"
     result = CliRunner().invoke(app, ["report", str(crf_model), str(data), "-o", str(out2), "--no-scores"])
     assert result.exit_code == 0, result.output
     assert "confidence" not in json.loads((out2 / "report.json").read_text(encoding="utf8"))
     assert not any((out2 / name).exists() for name in CONFIDENCE_PNGS)
+
+
+def test_report_no_scores_turns_a_saved_setting_off(crf_model, tmp_path):
+    """--no-scores skips the confidence sections also for a pipeline saved
+    with scores on (it used to keep the saved setting)."""
+    nlp = spacy.load(crf_model)
+    nlp.get_pipe("crf_ner").with_scores = True
+    nlp.to_disk(tmp_path / "scored")
+    data = _gold_docbin(tmp_path, None)
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "scored"), str(data), "-o", str(tmp_path / "r"),
+                                      "--no-scores"])
+    assert result.exit_code == 0, result.output
+    assert "confidence" not in json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf8"))
 
 
 def test_report_cli_without_scores_has_no_confidence(ruler_model, tmp_path):
