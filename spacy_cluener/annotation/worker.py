@@ -35,10 +35,10 @@ class ShardAnnotator:
         self.nlp = spacy.load(settings.model)
         if settings.max_length is not None:
             self.nlp.max_length = settings.max_length
-        self.scores_key = None
-        if settings.scores:
-            enable_scores(self.nlp)
-            self.scores_key = scores_key(self.nlp)
+        # --no-scores turns them off (no forward-backward), whatever the
+        # pipeline's own setting
+        enable_scores(self.nlp, settings.scores)
+        self.scores_key = scores_key(self.nlp) if settings.scores else None
         self.model_version = model_version(self.nlp)
 
     def annotate(self, shard: Shard) -> dict:
