@@ -59,8 +59,10 @@ def predict_cli(
     if max_length is not None:
         nlp.max_length = max_length
     key = None
-    if scores or to != OutputFormat.cluener or uncertainty_first or top is not None:
-        enable_scores(nlp)
+    wanted = scores or to != OutputFormat.cluener or uncertainty_first or top is not None
+    # off when the output has no scores: no forward-backward (a threshold above 0 still computes them)
+    enable_scores(nlp, wanted)
+    if wanted:
         key = scores_key(nlp)
         if key is None:
             typer.echo(f"--scores, --to, --uncertainty-first, --top: no component of '{model}' writes entity scores "
