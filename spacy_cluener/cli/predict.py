@@ -47,7 +47,8 @@ def predict_cli(
     FILE:LINE (exit status 1) and leaves no partial submission behind; so is
     a text longer than nlp.max_length (raise it with --max-length).
     --scores turns crf_ner's entity scores on and adds them, parallel to the
-    offsets; without it the file is the leaderboard format, unchanged.
+    offsets; without it the file is the leaderboard format, unchanged, and
+    the scores are not computed (whatever the pipeline's setting).
     --to label-studio writes Label Studio's import format (a JSON list of
     tasks, the entities as a prediction with per-entity and per-task scores),
     --to doccano doccano's JSONL (`label` spans, `scores` beside them); both
