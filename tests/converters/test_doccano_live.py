@@ -66,9 +66,21 @@ def _interpreter(binary: Path) -> str:
 
 
 class Client:
-    def __init__(self, base: str):
+    def __init__(self, base: str, home: Path):
         self.base = base
+        self.home = home
         self.token = None
+        self.procs = {}
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                pytest.fail(f"doccano {name} exited ({proc.returncode}): "
+                            f"{(self.home / f'{name}.log').read_text()[-2000:]}")
+
+    def worker_ready(self) -> bool:
+        """The Celery worker logs `celery@HOST ready.` once it consumes."""
+        return " ready." in (self.home / "task.log").read_text(errors="replace")
 
     def call(self, method: str, path: str, body=None, *, data=None, content_type="application/json",
              raw=False, timeout: float = 60):
@@ -102,6 +114,7 @@ class Client:
                 assert status["error"] is None, status["error"]
                 return status["result"]
             assert time.monotonic() < deadline, f"doccano task {task_id} not done in {TASK_SECONDS} s"
+            self.check_alive()
             time.sleep(0.5)
 
 
@@ -129,37 +142,39 @@ def doccano(tmp_path_factory):
         [python, "-c", "import importlib.util as u; print(u.find_spec('backend').submodule_search_locations[0])"],
         env=env, capture_output=True, text=True, check=True).stdout.strip()
     port = _free_port()
-    logs, procs = [], []
+    logs = []
     # `doccano webserver` binds 0.0.0.0: the same app (config.wsgi) on 127.0.0.1
     commands = {
         "server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--chdir", backend,
                    "config.wsgi"],
         "task": [str(binary), "task", "--concurrency", "1"],
     }
-    client = Client(f"http://127.0.0.1:{port}")
+    client = Client(f"http://127.0.0.1:{port}", home)
     try:
         for name, command in commands.items():
             log = open(home / f"{name}.log", "wb")
             logs.append(log)
-            procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+            client.procs[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                  start_new_session=True)
         deadline = time.monotonic() + START_SECONDS
-        while True:
-            for name, proc in zip(commands, procs):
-                if proc.poll() is not None:
-                    pytest.fail(f"doccano {name} exited ({proc.returncode}): "
-                                f"{(home / f'{name}.log').read_text()[-2000:]}")
-            try:
-                client.token = client.call("POST", "/v1/auth/login/", {"username": USER, "password": PASSWORD},
-                                           timeout=5)["key"]
-                break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"doccano did not answer in {START_SECONDS} s")
-                time.sleep(1)
+        # the server answers, and the worker has declared its queue: a task sent
+        # before that may declare it at the same moment, and the worker dies of
+        # the duplicate row (kombu's SQL transport)
+        while client.token is None or not client.worker_ready():
+            client.check_alive()
+            if time.monotonic() > deadline:
+                pytest.fail(f"doccano did not start in {START_SECONDS} s")
+            if client.token is None:
+                try:
+                    client.token = client.call("POST", "/v1/auth/login/", {"username": USER, "password": PASSWORD},
+                                               timeout=5)["key"]
+                    continue
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    pass
+            time.sleep(1)
         yield client
     finally:
-        for proc in procs:
+        for proc in client.procs.values():
             _stop(proc)
         for log in logs:
             log.close()
@@ -214,6 +229,7 @@ def test_doccano_round_trip(doccano, crf_model, tmp_path):
         if content.startswith(b"PK"):
             break
         assert time.monotonic() < deadline, f"doccano export not done in {TASK_SECONDS} s: {content[:200]!r}"
+        doccano.check_alive()
         time.sleep(0.5)
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         # one file per annotator (collaborative annotation is off)
