@@ -511,11 +511,14 @@ def active_learning(prefix: str) -> List[str]:
     strategies = sorted(found)
     some = next(iter(found[strategies[0]].values()))
     n_seeds = {s: len(found[s]) for s in strategies}
-    run = load(sorted(folder.glob("*-seed*.json"))[0])["run"]
+    runs = [load(path)["run"] for path in sorted(folder.glob("*-seed*.json"))]
+    run = runs[0]
     steps = run["command"][0].split("--max-steps ")[1].split()[0]
+    commits = sorted({r["commit"] for r in runs})
     lines = [
         f"CLUENER dev micro F after each round ({run['config']}, {steps} steps per round from scratch, "
-        f"{run['cpu']}, commit {run['commit']}; mean ± sd over "
+        f"{', '.join(sorted({r['cpu'] for r in runs}))}, commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}; "
+        "mean ± sd over "
         + ", ".join(f"{n_seeds[s]} seed{'s' if n_seeds[s] > 1 else ''} ({s})" for s in strategies)
         + f"; {link(rel(folder), rel(folder), prefix)}; {command('active-learning', prefix)}).",
         "",
