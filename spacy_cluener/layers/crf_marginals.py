@@ -193,48 +193,53 @@ def _doc_span_marginals(emissions, start, exp_end, log_trans, exp_trans, tags, s
     """The spans of one doc (length n = len(emissions)): the forward pass up
     to the last span's end, the backward pass down to the first span's end
     (all the spans need), one vector per step: for a few short docs numpy's
-    cost per call, not the arithmetic, is what counts. Each vector is
-    divided by its sum (a dot product, the cheapest reduction here), where
-    the torch pass divides by its max: the scales cancel either way."""
+    cost per call, not the arithmetic, is what counts, so the loops make
+    four calls per step and keep their rows in lists. Each vector is divided
+    by its sum (a dot product, the cheapest reduction here), where the torch
+    pass divides by its max: the scales cancel either way."""
     n = len(emissions)
     last, lowest = int(ends.max()), int(ends.min())
     ones = numpy.ones((len(start),))
+    tiny = _TINY
     emissions = emissions.astype("float64")
     log_emit = emissions - emissions.max(axis=1, keepdims=True)
     exp_emit = numpy.exp(log_emit)
-    alpha = numpy.empty((last + 1, len(start)))
-    beta = numpy.empty((n, len(start)))
-    scales = numpy.ones((last + 1,))
+    rows = list(exp_emit)
     p = start + emissions[0]
     p = numpy.exp(p - p.max())
-    alpha[0] = p
+    alpha = [p]
+    scales = [1.0]
     for t in range(1, last + 1):
         q = p.dot(exp_trans)
-        q *= exp_emit[t]
+        q *= rows[t]
         s = q.dot(ones)
-        if s < _TINY:
-            s = _TINY
+        if s < tiny:
+            s = tiny
         q /= s
-        alpha[t] = q
-        scales[t] = s
+        alpha.append(q)
+        scales.append(s)
         p = q
     b = exp_end
-    beta[n - 1] = b
+    beta = {n - 1: b}
     for t in range(n - 2, lowest - 1, -1):
-        q = exp_trans.dot(exp_emit[t + 1] * b)
+        q = exp_trans.dot(rows[t + 1] * b)
         s = q.dot(ones)
-        if s < _TINY:
-            s = _TINY
+        if s < tiny:
+            s = tiny
         q /= s
         beta[t] = q
         b = q
+    alpha = numpy.array(alpha)
+    beta_at = [beta[int(e)] for e in ends]
     path = tags[: last + 1]
     step = log_trans[path[:-1], path[1:]] + log_emit[numpy.arange(1, last + 1), path[1:]] - numpy.log(scales[1:])
     cum = numpy.concatenate(([0.0], step.cumsum()))
     first_tag, last_tag = path[starts], path[ends]
-    log_p = numpy.log(alpha[starts, first_tag]) + (cum[ends] - cum[starts]) + numpy.log(beta[ends, last_tag])
-    log_p -= numpy.log((alpha[ends] * beta[ends]).sum(axis=1))
+    beta_e = numpy.array(beta_at)
+    k = numpy.arange(len(ends))
     with numpy.errstate(divide="ignore", under="ignore"):
+        log_p = numpy.log(alpha[starts, first_tag]) + numpy.log(beta_e[k, last_tag])
+        log_p += cum[ends] - cum[starts] - numpy.log((alpha[ends] * beta_e).sum(axis=1))
         prob = numpy.exp(log_p)
     if stops is not None:
         inside = (ends + 1 < n) & (stops >= 0)
@@ -242,9 +247,9 @@ def _doc_span_marginals(emissions, start, exp_end, log_trans, exp_trans, tags, s
             nxt = numpy.minimum(ends + 1, n - 1)
             # beta at e is sum_j T[y_e, j] E[e+1, j] beta[e+1, j] (up to its
             # scale); beta' leaves out j = stop tag.
-            terms = exp_trans[last_tag] * exp_emit[nxt] * beta[nxt]
+            terms = exp_trans[last_tag] * exp_emit[nxt] * numpy.array([beta[int(x)] for x in nxt])
             full = terms.sum(axis=1)
-            kept = full - terms[numpy.arange(len(stops)), numpy.maximum(stops, 0)]
-            ratio = kept / numpy.maximum(full, _TINY)
+            kept = full - terms[k, numpy.maximum(stops, 0)]
+            ratio = kept / numpy.maximum(full, tiny)
             prob = numpy.where(inside, prob * ratio, prob)
-    return numpy.clip(prob, 0.0, 1.0)
+    return numpy.minimum(prob, 1.0)
