@@ -219,7 +219,10 @@ def confidence_cost(prefix: str) -> List[str]:
                 "The share measured by `crf-cost` on its own small model is in the CRF table above."]
     lines = [f"Entity scores change `crf_ner`'s own time (predict + set_annotations) by {pct(r['confidence_cost_share'])} % "
              "of its predict time (below 0: with scores on, set_annotations reuses the entities predict read) "
-             f"({r['n_docs']} docs, {r['run']['cpu']}; {link(rel(path), rel(path), prefix)}; {command('confidence-cost', prefix)})."]
+             f"({r['n_docs']} docs, {r['run']['cpu']}"
+             + (f", commit {r['run']['commit']}" if "commit" in r["run"] else "")
+             + (f", model `{Path(r['run']['model']).name}`" if "model" in r["run"] else "")
+             + f"; {link(rel(path), rel(path), prefix)}; {command('confidence-cost', prefix)})."]
     pipe = r.get("pipeline")
     if pipe:
         lines += ["", f"The whole pipeline's characters per CPU second, scores off and on (one thread, median of "

@@ -68,15 +68,16 @@ maxout_pieces = 3
 subword_features = false
 """
 DEFAULT_MODEL = Config().from_str(default_model_config)["model"]
-# Entity confidence is off by default. The goal (issue 26) is on when it costs
+# Entity confidence is on by default: issue 26's rule is on when it costs
 # <= 5 % of the whole pipeline's throughput (nlp.pipe, CPU, one thread,
-# batched and one text at a time). Measured on the seed-0 model of `all`
-# (benchmarks/results/confidence_cost.json, CPU time): 0.7 % batched but 27 %
-# one text at a time, so it stays off. `report`, `calibrate`,
-# `predict --scores`/`--to` and `annotate` turn it on for their run; a
-# calibrated pipeline (`calibrate`) applies its calibration whenever scores
-# are computed.
-DEFAULT_SCORES = False
+# batched and one text at a time), measured by the benchmarks project's
+# `confidence-cost` (benchmarks/results/confidence_cost.json, docs/results.md).
+# One text at a time it cost 27 % with the torch forward-backward; the numpy
+# one (`crf_marginals.span_marginals_numpy`, used where the numpy Viterbi
+# runs) brought it under the goal. `scores = false` skips it; `predict`
+# without --scores and `annotate --no-scores` turn it off for their run. A
+# calibrated pipeline (`calibrate`) applies its calibration to the scores.
+DEFAULT_SCORES = True
 # What a saved cfg does not give a loaded component: the user settings, which
 # come from the config (so config values and load-time overrides win). The
 # rest (labels, scheme, nI, tags_sha256, temperature, calibration: what the

@@ -134,6 +134,11 @@ def test_settings_are_saved_and_old_models_load(trained, tmp_path):
         numpy.testing.assert_allclose(_spans(doc)[1], expected, rtol=1e-6, atol=1e-9)
 
 
+def test_scores_are_on_by_default():
+    assert DEFAULT_SCORES is True
+    assert spacy.blank("zh").add_pipe("crf_ner", config={"model": SMALL_MODEL}).with_scores
+
+
 def test_other_key_and_bad_settings():
     nlp = spacy.blank("zh")
     nlp.add_pipe("crf_ner", config={"model": SMALL_MODEL, "spans_key": "conf", "scores": True})
