@@ -4,6 +4,7 @@ odd texts, record builders and readers of what the commands write."""
 import json
 import math
 import os
+import socket
 from pathlib import Path
 from typing import Iterable, List, Tuple, Union
 
@@ -358,3 +359,15 @@ def without_scores(row: dict) -> tuple:
 
 def scores(row: dict) -> list:
     return [e["score"] for e in row["entities"]]
+
+
+# What the live round trips (Label Studio, doccano) send to the real servers:
+# plain text, an emoji (UTF-16 offsets) and an empty text (refused by both)
+LIVE_TEXTS = ["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门", "😀李四去了广州", ""]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

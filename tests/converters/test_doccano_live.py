@@ -23,7 +23,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -39,24 +38,17 @@ from typer.testing import CliRunner
 from spacy_cluener.cli import app
 from spacy_cluener.converters import convert_file
 
-from ..util import LABELS, write_jsonl
+from ..util import LABELS, LIVE_TEXTS, free_port, write_jsonl
 
 BINARY = os.environ.get("SPACY_CLUENER_DOCCANO")
 USER, PASSWORD = "admin", "spacy-cluener-test"
 START_SECONDS = 300
 TASK_SECONDS = 120
-TEXTS = ["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门", "😀李四去了广州", ""]
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not BINARY, reason="set SPACY_CLUENER_DOCCANO to a doccano binary"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _interpreter(binary: Path) -> str:
@@ -141,7 +133,7 @@ def doccano(tmp_path_factory):
     backend = subprocess.run(
         [python, "-c", "import importlib.util as u; print(u.find_spec('backend').submodule_search_locations[0])"],
         env=env, capture_output=True, text=True, check=True).stdout.strip()
-    port = _free_port()
+    port = free_port()
     logs = []
     # `doccano webserver` binds 0.0.0.0: the same app (config.wsgi) on 127.0.0.1
     commands = {
@@ -181,7 +173,7 @@ def doccano(tmp_path_factory):
 
 
 def test_doccano_round_trip(doccano, crf_model, tmp_path):
-    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(TEXTS)]
+    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(LIVE_TEXTS)]
     inp = write_jsonl(tmp_path / "in.json", records)
     tasks_file = tmp_path / "tasks.jsonl"
     result = CliRunner().invoke(app, ["predict", str(crf_model), str(inp), str(tasks_file), "--to", "doccano"])

@@ -15,7 +15,6 @@ token made at start; only the standard library talks to it.
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -29,7 +28,7 @@ from typer.testing import CliRunner
 from spacy_cluener.cli import app
 from spacy_cluener.converters import convert_file
 
-from ..util import LABELS, write_jsonl
+from ..util import LABELS, LIVE_TEXTS, free_port, write_jsonl
 
 BINARY = os.environ.get("SPACY_CLUENER_LABEL_STUDIO")
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -40,18 +39,11 @@ LABEL_CONFIG = (
     + "".join(f'<Label value="{label}"/>' for label in LABELS)
     + '</Labels><Text name="text" value="$text"/></View>'
 )
-TEXTS = ["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门", "😀李四去了广州", ""]
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not BINARY, reason="set SPACY_CLUENER_LABEL_STUDIO to a label-studio binary"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Client:
@@ -70,7 +62,7 @@ class Client:
 @pytest.fixture(scope="module")
 def label_studio(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("label-studio")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LATEST_VERSION_CHECK": "false",
            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"}
     log = open(data_dir / "server.log", "wb")
@@ -105,7 +97,7 @@ def label_studio(tmp_path_factory):
 
 
 def test_label_studio_round_trip(label_studio, crf_model, tmp_path):
-    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(TEXTS)]
+    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(LIVE_TEXTS)]
     inp = write_jsonl(tmp_path / "in.json", records)
     tasks_file = tmp_path / "tasks.json"
     result = CliRunner().invoke(app, ["predict", str(crf_model), str(inp), str(tasks_file), "--to", "label-studio"])
@@ -117,7 +109,7 @@ def test_label_studio_round_trip(label_studio, crf_model, tmp_path):
 
     project = label_studio.call("POST", "/api/projects", {"title": "spacy-cluener", "label_config": LABEL_CONFIG})
     imported = label_studio.call("POST", f"/api/projects/{project['id']}/import", tasks, timeout=300)
-    assert imported["task_count"] == len(TEXTS) and imported["prediction_count"] == len(TEXTS)
+    assert imported["task_count"] == len(LIVE_TEXTS) and imported["prediction_count"] == len(LIVE_TEXTS)
 
     # read the tasks back: text, ref_id and the predictions with their scores
     listed = label_studio.call("GET", f"/api/tasks?project={project['id']}&page_size=100&fields=all")
@@ -138,7 +130,7 @@ def test_label_studio_round_trip(label_studio, crf_model, tmp_path):
     export_file = tmp_path / "export.json"
     export_file.write_text(json.dumps(export, ensure_ascii=False, indent=2), encoding="utf-8")
     doc_bin, report = convert_file(export_file, "labelstudio")
-    assert (report.read, report.written, report.rejected) == (len(TEXTS), len(TEXTS), [])
+    assert (report.read, report.written, report.rejected) == (len(LIVE_TEXTS), len(LIVE_TEXTS), [])
     got = {doc.user_data["id"]: [(e.start_char, e.end_char, e.label_) for e in doc.ents]
            for doc in doc_bin.get_docs(nlp.vocab)}
     assert got == expected
