@@ -71,7 +71,9 @@ def crf_decode(
     device = next(crf.parameters()).device
     kept = [scores[i] for i in keep]
     kept_lengths = [lengths[i] for i in keep]
-    if device.type == "cpu" and len(kept) <= NUMPY_VITERBI_MAX_DOCS and all(isinstance(s, numpy.ndarray) for s in kept):
+    on_host = device.type == "cpu" and len(kept) <= NUMPY_VITERBI_MAX_DOCS and all(
+        isinstance(s, numpy.ndarray) for s in kept)
+    if on_host:
         # On the CPU, few docs: Viterbi in numpy (`viterbi.py`), the same tag
         # ids without torch's overhead per step, which dominated per-doc
         # decoding. For many docs torch's per-step cost is spread over the
@@ -82,19 +84,6 @@ def crf_decode(
             emissions_np[forbid_np] = FORBIDDEN
         params = crf_parameters(crf)
         best = viterbi(emissions_np, numpy.asarray(kept_lengths), *params)
-        if with_scores:
-            for row, i in enumerate(keep):
-                out[i] = best[row, : lengths[i]]
-                entities[i] = read_entities(i, out[i])
-            spans = _spans(keep, entities)
-            if spans is not None:
-                # The marginals in numpy too (`span_marginals_numpy`): the
-                # same float64 sums as the torch pass below, at a fraction
-                # of its cost per call for a few docs.
-                emissions_np, params = _with_temperature_numpy(emissions_np, params, temperature)
-                probs = span_marginals_numpy(emissions_np, numpy.asarray(kept_lengths), *params, best, *spans[:4])
-                _assign(probs, spans[4], span_scores)
-            return Decoded(out, entities, span_scores)
     else:
         emissions = xp2torch(pad(model, kept, n_tags), device=device)
         mask = length_mask(kept_lengths, device)
@@ -108,7 +97,13 @@ def crf_decode(
     if with_scores:
         for i in keep:
             entities[i] = read_entities(i, out[i])
-        _score_entities(crf, emissions, mask, best_t, keep, entities, span_scores, temperature)
+        if on_host:
+            # The marginals in numpy too (`span_marginals_numpy`): the same
+            # float64 sums as the torch pass, at a fraction of its cost per
+            # call for a few docs.
+            _score_entities_numpy(emissions_np, kept_lengths, params, best, keep, entities, span_scores, temperature)
+        else:
+            _score_entities(crf, emissions, mask, best_t, keep, entities, span_scores, temperature)
     return Decoded(out, entities, span_scores)
 
 
@@ -186,14 +181,19 @@ def _assign(probs: numpy.ndarray, owners: numpy.ndarray, span_scores: List[numpy
         span_scores[i] = probs[owners == i]
 
 
-def _with_temperature_numpy(emissions, params, temperature: float):
-    """As `_score_entities`'s scaling: every score divided by the temperature
-    in float32, FORBIDDEN entries kept (the constraints do not soften)."""
-    if temperature == 1.0:
-        return emissions, params
-    scale = numpy.float32(temperature)
-    soften = lambda x: numpy.where(x <= FORBIDDEN, x, x / scale).astype("float32")  # noqa: E731
-    return soften(emissions), tuple(soften(x) for x in params)
+def _score_entities_numpy(emissions, lengths, params, best, keep, entities, span_scores, temperature) -> None:
+    """`_score_entities` on the host in numpy, for the docs the numpy Viterbi
+    decoded: the same scaling by the temperature (float32, FORBIDDEN entries
+    kept) and the same marginals (`span_marginals_numpy`)."""
+    spans = _spans(keep, entities)
+    if spans is None:
+        return
+    if temperature != 1.0:
+        scale = numpy.float32(temperature)
+        soften = lambda x: numpy.where(x <= FORBIDDEN, x, x / scale).astype("float32")  # noqa: E731
+        emissions, params = soften(emissions), tuple(soften(x) for x in params)
+    probs = span_marginals_numpy(emissions, numpy.asarray(lengths), *params, best, *spans[:4])
+    _assign(probs, spans[4], span_scores)
 
 
 def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, temperature) -> None:
