@@ -22,6 +22,7 @@ to it. (doccano keeps an upload in the package's own
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -52,9 +53,16 @@ pytestmark = [
 
 
 def _interpreter(binary: Path) -> str:
-    """The Python that runs the `doccano` console script (its shebang)."""
-    first = binary.read_bytes().split(b"\n", 1)[0].decode()
-    return first[2:].strip() if first.startswith("#!") else str(binary.parent / "python")
+    """The Python that runs the `doccano` console script: its shebang, or,
+    where the path is too long for one (pip then writes `#!/bin/sh` and an
+    `exec` of the interpreter on the next line), that line's interpreter."""
+    lines = binary.read_bytes().decode().splitlines()
+    first = lines[0] if lines else ""
+    if first.startswith("#!") and "python" in first:
+        return first[2:].strip()
+    if len(lines) > 1 and lines[1].startswith("'''exec' "):
+        return shlex.split(lines[1])[1]
+    return str(binary.parent / "python")
 
 
 class Client:

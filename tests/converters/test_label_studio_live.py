@@ -6,7 +6,7 @@ converted back with `convert --format labelstudio`: the entities intact.
 Slow, and skipped unless SPACY_CLUENER_LABEL_STUDIO names the `label-studio`
 binary (it has heavy pinned dependencies, so it lives in its own venv):
 
-    python3 -m venv .ci/label-studio && .ci/label-studio/bin/pip install -q label-studio
+    python3 -m venv .ci/label-studio && .ci/label-studio/bin/pip install -q label-studio==1.23.2 "sentry-sdk<3"
     SPACY_CLUENER_LABEL_STUDIO=.ci/label-studio/bin/label-studio python -m pytest tests --slow -k label_studio_live
 
 The server runs on 127.0.0.1 with a temporary data directory and a user
