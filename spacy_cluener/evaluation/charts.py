@@ -102,7 +102,7 @@ def plot_threshold_curve(confidence: Dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_reliability(confidence: Dict[str, Any], path: Path) -> Path:
+def plot_reliability(confidence: Dict[str, Any], path: Path, title: str = "Reliability of entity scores (ECE per type)") -> Path:
     """Reliability diagram: accuracy per score bin against the diagonal, with
     the bin counts below; one line per type, the overall bars."""
     calib = confidence["calibration"]
@@ -120,7 +120,7 @@ def plot_reliability(confidence: Dict[str, Any], path: Path) -> Path:
     ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1)
     ax.set_ylim(0, 1)
     ax.set_ylabel("fraction exactly right")
-    ax.set_title("Reliability of entity scores (ECE per type)")
+    ax.set_title(title)
     ax.legend(loc="upper left", fontsize="x-small", ncol=2)
     ax_n.bar([b["lo"] for b in bins], [b["n"] for b in bins], width=width, align="edge", color="grey")
     if any(b["n"] for b in bins):  # log scale needs a positive count

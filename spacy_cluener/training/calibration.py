@@ -42,6 +42,7 @@ from ..evaluation.confidence import (
     calibration,
     enable_scores,
     scored_entities,
+    threshold_curve,
     threshold_for_precision,
 )
 from ..evaluation.report import predict_examples
@@ -124,7 +125,7 @@ def measure(entities: Sequence[ScoredEntity], n_gold: int, target_precision: flo
         mine = [e for e in entities if e.label == label]
         c = calibration(mine)
         per_type[label] = {"n": c["n"], "ece": c["ece"], "mean_score": c["mean_score"], "accuracy": c["accuracy"],
-                           "ece_noise_floor": noise_floor(mine)}
+                           "ece_noise_floor": noise_floor(mine), "bins": c["bins"]}
     return {
         "n_entities": len(entities),
         "n_gold": n_gold,
@@ -135,6 +136,7 @@ def measure(entities: Sequence[ScoredEntity], n_gold: int, target_precision: flo
         "bins": overall["bins"],
         "per_type": per_type,
         "target": threshold_for_precision(entities, n_gold, target_precision),
+        "threshold_curve": threshold_curve(entities, n_gold),
     }
 
 
