@@ -366,6 +366,21 @@ def scores(row: dict) -> list:
 LIVE_TEXTS = ["张三在上海工作", "王五是腾讯的工程师", "我爱北京天安门", "😀李四去了广州", ""]
 
 
+def predict_live_texts(model: Path, tmp_path: Path, fmt: str) -> Tuple[List[dict], Path, dict]:
+    """LIVE_TEXTS through `predict --to FMT`, for the live round trips.
+    RETURNS the records written, the pre-annotation file, and each record's
+    entities (by id) as the loaded pipeline predicts them."""
+    records = [{"id": f"r{i}", "text": t} for i, t in enumerate(LIVE_TEXTS)]
+    inp = write_jsonl(tmp_path / "in.json", records)
+    output = tmp_path / ("tasks.json" if fmt == "label-studio" else "tasks.jsonl")
+    result = CliRunner().invoke(app, ["predict", str(model), str(inp), str(output), "--to", fmt])
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(model)
+    expected = {r["id"]: [(e.start_char, e.end_char, e.label_) for e in nlp(r["text"]).ents] for r in records}
+    assert any(expected.values())
+    return records, output, expected
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now, for a server a test starts."""
     with socket.socket() as sock:
