@@ -40,6 +40,28 @@ def test_headline_with_two_of_three_seeds(collate, tmp_path, monkeypatch):
     assert "seed0.json" in row and "seed2.json" in row and "seed1.json" not in row
 
 
+def test_headline_has_a_row_per_config_present(collate, tmp_path, monkeypatch):
+    results, configs = tmp_path / "results", tmp_path / "configs"
+    (results / "seeds").mkdir(parents=True)
+    configs.mkdir()
+    (configs / "cnn_crf.cfg").write_text("")
+    for seed in (0, 1, 2):
+        (results / "seeds" / f"cnn_crf_fast-cluener-dev-seed{seed}.json").write_text(json.dumps(seed_json(0.73, 0.72)))
+    monkeypatch.setattr(collate, "RESULTS", results)
+    monkeypatch.setattr(collate, "CONFIGS", configs)
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    (results / "seeds" / "cnn_crf-msra-test-seed1.json").write_text(json.dumps(seed_json(0.89, 0.88)))
+    lines = collate.headline("")
+    assert len(lines) == 4  # no fast config: no rows for it
+    assert "`cnn_crf`" in lines[2] and "CLUENER2020 dev" in lines[2] and "0 of 3 seeds" in lines[2]
+    assert "MSRA test" in lines[3] and "[89.00]" in lines[3] and "(1 of 3 seeds)" in lines[3] and "msra-seeds" in lines[3]
+    (configs / "cnn_crf_fast.cfg").write_text("")
+    lines = collate.headline("")
+    assert len(lines) == 6 and "`cnn_crf_fast`" in lines[3] and "73.00 ± 0.00" in lines[3]
+    assert "(3 of 3 seeds)" in lines[3] and "cnn_crf_fast-cluener-dev-seed2.json" in lines[3] and "seeds-fast" in lines[3]
+    assert "`cnn_crf_fast`" in lines[5] and "MSRA test" in lines[5] and "0 of 3 seeds" in lines[5]
+
+
 def test_headline_without_seeds_says_so(collate, tmp_path, monkeypatch):
     monkeypatch.setattr(collate, "RESULTS", tmp_path)
     assert "0 of 3 seeds" in collate.headline("")[2]
@@ -108,7 +130,9 @@ def test_active_learning_table_and_goal(collate, tmp_path, monkeypatch, unc, rea
 
 def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
     monkeypatch.setattr(collate, "RESULTS", tmp_path)
-    for block in (collate.speed_peers, collate.speed_configs, collate.speed_profile, collate.speed_identity):
+    for block in (collate.speed_peers, collate.speed_configs, collate.speed_identity,
+                  *(collate.speed_profile_of(f, c) for f, c in (("speed_profile.json", "speed-profile"),
+                                                                ("speed_profile_fast.json", "speed-profile-fast")))):
         assert "Not yet run" in block("")[0]
 
 
