@@ -149,6 +149,17 @@ SMALL_CNN = {
 }
 
 
+def flat_config(config, prefix: str = "") -> dict:
+    """A nested config as {"section.key": value}, to compare two configs."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(flat_config(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def small_cnn_nlp(seed: int = 0):
     """An untrained pipeline from the CNN config with SMALL_CNN overrides."""
     config = load_config(CNN_CONFIG, overrides=SMALL_CNN, interpolate=False)

@@ -5,20 +5,10 @@ import pytest
 import srsly
 from spacy.util import load_config
 
-from ..util import CNN_CONFIG, REPO
+from ..util import CNN_CONFIG, REPO, flat_config
 
 ABLATION = REPO / "benchmarks" / "configs" / "ablation"
 CONFIGS = sorted(ABLATION.glob("*.cfg"))
-
-
-def flat(config, prefix=""):
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def test_there_are_ablations():
@@ -28,8 +18,8 @@ def test_there_are_ablations():
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_one_change_to_the_default(path):
     assert path.read_text(encoding="utf8").startswith("# Ablation: ")
-    base = flat(load_config(CNN_CONFIG, interpolate=False))
-    variant = flat(load_config(path, interpolate=False))
+    base = flat_config(load_config(CNN_CONFIG, interpolate=False))
+    variant = flat_config(load_config(path, interpolate=False))
     changed = {k for k in base.keys() | variant.keys() if base.get(k) != variant.get(k)}
     assert changed, f"{path.name} is configs/cnn_crf.cfg unchanged"
     assert all(k.startswith(("components.", "training.")) for k in changed), changed
