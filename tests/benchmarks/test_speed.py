@@ -47,6 +47,7 @@ def test_speed_writes_every_figure(data_dir, small_model, tmp_path):
             for key in ("cpu_chars_per_s", "wall_chars_per_s", "gflops"):
                 assert positive_finite(row["modes"][mode][key]), (row["name"], mode, key)
     assert result["run"]["cpu"] and len(result["run"]["loadavg_start"]) == 3
+    assert [row["scores"] for row in result["configurations"]] == [False, False]  # off for all by default
 
 
 def test_speed_of_the_model_alone(data_dir, small_model, tmp_path):
@@ -64,14 +65,17 @@ def test_speed_profile_has_every_stage(data_dir, small_model, tmp_path):
                 "--output", str(output), "--n-docs", "20", "--scores")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(output.read_text(encoding="utf8"))
-    assert set(result["profiles"]) == {"batched", "one_at_a_time", "batched_with_scores"}
+    assert set(result["profiles"]) == {"batched", "one_at_a_time", "batched_with_scores", "one_at_a_time_with_scores"}
     for mode, run in result["profiles"].items():
         stages = run["stages"]
         for stage in ("tokenizer + Doc", "CNN encoder", "lexicon matching + sums", "emission layer", "Viterbi",
                       "set_annotations (ents, SpanGroup)"):
             assert stage in stages, (mode, stage)
         assert abs(sum(s["s"] for s in stages.values()) - run["cpu_s"]) < 0.05 * run["cpu_s"] + 0.01
-    assert "marginals" in result["profiles"]["batched_with_scores"]["stages"]
+    # the pipeline saved scores on (the default): off in the first two runs, on (numpy or torch) in the others
+    for mode in MODES:
+        assert "marginals" not in result["profiles"][mode]["stages"], mode
+        assert "marginals" in result["profiles"][f"{mode}_with_scores"]["stages"], mode
 
 
 def test_prediction_identity_hashes_both_modes(data_dir, small_model, tmp_path):

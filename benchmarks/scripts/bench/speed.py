@@ -143,9 +143,11 @@ def _stages(nlp: Language) -> List[Tuple[str, object, str]]:
             out.append(("embed mix (Maxout)", layer, "_func"))
     from spacy_cluener.layers import crf_batch
 
-    for name in ("viterbi", "_score_entities"):
+    # the numpy marginals run for few docs (one text at a time), torch's for batches
+    names = {"viterbi": "Viterbi", "_score_entities": "marginals", "_score_entities_numpy": "marginals"}
+    for name, stage in names.items():
         if hasattr(crf_batch, name):
-            out.append(({"viterbi": "Viterbi", "_score_entities": "marginals"}[name], crf_batch, name))
+            out.append((stage, crf_batch, name))
     if comp.crf is not None:  # torch's Viterbi (large batches, GPU, and before numpy's)
         out.append(("Viterbi", comp.crf, "decode"))
     return out
