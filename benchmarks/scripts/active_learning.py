@@ -1,6 +1,6 @@
 """Does uncertainty first pay? An active-learning simulation on CLUENER train.
 
-    python scripts/active_learning.py CONFIG OUTPUT.json --strategy uncertainty|random
+    python scripts/active_learning.py CONFIG OUTPUT.json --strategy uncertainty|sequence|random
         [--seed 0] [--start 500] [--add 500] [--rounds 4] [--max-steps 1200] [--threads 1]
 
 Round 0 labels `--start` docs drawn at random (seeded) from the train corpus
@@ -10,7 +10,10 @@ same seed and the same number of steps, and scores CLUENER dev. `random`
 takes the next docs of the same seeded shuffle; `uncertainty` asks the
 previous round's model for the texts `predict --top N` would give an
 annotator: the lowest entity score first (`uncertainty_score`, with the
-calibration the model carries; a text without entities counts as sure).
+calibration the model carries; a text without entities counts as sure);
+`sequence` takes the texts whose whole predicted tagging is least probable
+(`bench.active_learning.path_probabilities`), which also counts the
+entities the model may have missed.
 Round 0 is the same for both strategies and is trained once (kept in
 WORK/seedS/round0). The result JSON has one row per round: labelled docs and dev
 precision, recall and F; `collate` turns both strategies into a table and a
@@ -28,13 +31,14 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
+from bench.active_learning import path_probabilities
 from bench.record import REPO, record
 from spacy_cluener.annotation.outputs import doc_entities
 from spacy_cluener.cli import run_script
 from spacy_cluener.converters.labelling import uncertainty_score
 from spacy_cluener.evaluation.confidence import enable_scores, scores_key
 
-STRATEGIES = ("uncertainty", "random")
+STRATEGIES = ("uncertainty", "sequence", "random")
 
 
 def train_round(config: str, train: Path, dev: str, out_dir: Path, seed: int, max_steps: int,
@@ -62,15 +66,20 @@ def train_round(config: str, train: Path, dev: str, out_dir: Path, seed: int, ma
     return scores
 
 
-def most_uncertain(model: Path, docs: List, pool: List[int], n: int, batch_size: int = 256) -> List[int]:
-    """The `n` pool indices whose predicted texts have the lowest entity
-    score (ties in pool order), as `predict --top n` orders them."""
+def most_uncertain(model: Path, docs: List, pool: List[int], n: int, strategy: str = "uncertainty",
+                   batch_size: int = 256) -> List[int]:
+    """The `n` pool indices the least sure first (ties in pool order): by
+    the lowest entity score, as `predict --top n` orders them, or with
+    `strategy="sequence"` by the probability of the whole predicted tagging."""
     nlp = spacy.load(model)
-    enable_scores(nlp)
-    key = scores_key(nlp)
-    texts = (docs[i].text for i in pool)
-    ranked = [(uncertainty_score(doc_entities(doc, key)), j)
-              for j, doc in enumerate(nlp.pipe(texts, batch_size=batch_size))]
+    texts = [docs[i].text for i in pool]
+    if strategy == "sequence":
+        ranked = [(p, j) for j, p in enumerate(path_probabilities(nlp, texts, batch_size))]
+    else:
+        enable_scores(nlp)
+        key = scores_key(nlp)
+        ranked = [(uncertainty_score(doc_entities(doc, key)), j)
+                  for j, doc in enumerate(nlp.pipe(texts, batch_size=batch_size))]
     ranked.sort()
     return [pool[j] for _, j in ranked[:n]]
 
@@ -78,7 +87,7 @@ def most_uncertain(model: Path, docs: List, pool: List[int], n: int, batch_size:
 def main(
     config: str = typer.Argument(..., help="config, relative to the repository root"),
     output: Path = typer.Argument(..., help="result JSON"),
-    strategy: str = typer.Option(..., "--strategy", help="uncertainty or random"),
+    strategy: str = typer.Option(..., "--strategy", help="uncertainty, sequence or random"),
     seed: int = typer.Option(0, "--seed"),
     start: int = typer.Option(500, "--start", help="docs labelled in round 0"),
     add: int = typer.Option(500, "--add", help="docs added per round"),
@@ -115,7 +124,7 @@ def main(
             labelled = labelled + pool[:add]
         else:
             pool = [i for i in range(len(docs)) if i not in taken]
-            labelled = labelled + most_uncertain(out_dir / "model" / "model-last", docs, pool, add)
+            labelled = labelled + most_uncertain(out_dir / "model" / "model-last", docs, pool, add, strategy)
     command = [f"python scripts/active_learning.py {config} OUTPUT.json --strategy {strategy} --seed {seed} "
                f"--start {start} --add {add} --rounds {rounds} --max-steps {max_steps} --threads {threads}"]
     record({"rounds": rows}, output, command, threads,

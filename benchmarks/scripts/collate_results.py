@@ -530,6 +530,11 @@ def int8_agreement(prefix: str) -> List[str]:
     return lines
 
 
+# How the active-learning sentences name each strategy's order.
+STRATEGY_NAMES = {"uncertainty": "Uncertainty first (the lowest entity score)",
+                  "sequence": "Least sure tagging first (the probability of the whole predicted tagging)"}
+
+
 def active_learning(prefix: str) -> List[str]:
     """labelled docs | F per strategy (mean ± sd over seeds), and the goal:
     uncertainty reaches random's last-round F with <= 70 % of its docs."""
@@ -559,16 +564,18 @@ def active_learning(prefix: str) -> List[str]:
             cells.append(mean_spread([by_seed[i]["ents_f"] for by_seed in found[s].values()]))
         rows.append(cells)
     lines += table(["round", "labelled docs", *strategies], rows)
-    if {"random", "uncertainty"} <= set(found):
-        rand, unc = mean_curve(found["random"]), mean_curve(found["uncertainty"])
+    for strategy in strategies if "random" in found else []:
+        if strategy == "random":
+            continue
+        rand, unc = mean_curve(found["random"]), mean_curve(found[strategy])
         target, last_docs = rand[-1]["f"], rand[-1]["labelled"]
         reached = docs_to_reach(unc, target)
         goal = ("never, within the rounds run" if reached is None else
                 f"at {reached:,.0f} labelled docs ({pct(reached / last_docs)} % of {last_docs:,}; between two "
                 "rounds read by linear interpolation)")
         met = reached is not None and reached <= 0.7 * last_docs
-        lines += ["", f"Uncertainty first reaches the mean F random sampling has after the last round "
-                      f"({pct(target)}) {goal}: the goal, ≤ 70 % of the docs, is {'met' if met else 'not met'}."]
+        lines += ["", f"{STRATEGY_NAMES.get(strategy, strategy)} reaches the mean F random sampling has after the "
+                      f"last round ({pct(target)}) {goal}: the goal, ≤ 70 % of the docs, is {'met' if met else 'not met'}."]
     return lines
 
 

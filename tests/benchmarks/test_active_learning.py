@@ -1,0 +1,51 @@
+"""benchmarks/scripts/bench/active_learning.py: the `sequence` strategy's
+score, the probability of a doc's whole predicted tagging."""
+import numpy
+import pytest
+import torch
+from torchcrf import CRF
+
+from spacy_cluener.evaluation.confidence import enable_scores, scores_key
+
+from ..util import BENCHMARK_SCRIPTS, train_small_cnn
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARK_SCRIPTS))
+    import bench.active_learning
+
+    return bench.active_learning
+
+
+@pytest.mark.parametrize("length", [1, 2, 7])
+def test_path_log_probability_is_pytorch_crf_log_likelihood(bench, length):
+    rng = numpy.random.default_rng(length)
+    n_tags = 5
+    crf = CRF(n_tags, batch_first=True)
+    for param in (crf.start_transitions, crf.end_transitions, crf.transitions):
+        param.data = torch.tensor(rng.normal(size=param.shape))
+    emissions = rng.normal(size=(length, n_tags))
+    tags = rng.integers(0, n_tags, size=length)
+    mask = torch.ones((1, length), dtype=torch.bool)
+    expected = crf(torch.tensor(emissions)[None], torch.tensor(tags)[None], mask=mask, reduction="sum").item()
+    got = bench.path_log_probability(emissions, tags, crf.start_transitions.detach().numpy(),
+                                     crf.end_transitions.detach().numpy(), crf.transitions.detach().numpy())
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_path_probability_is_at_most_every_entity_score(bench):
+    """P(whole tagging) <= P(any part of it): at most the doc's lowest entity
+    marginal; a doc without entities gets a probability below 1 too."""
+    nlp, _ = train_small_cnn(steps=20)
+    texts = ["张三在上海工作", "李四去了广州", "今天天气很好", "王五是腾讯的工程师", ""]
+    probs = bench.path_probabilities(nlp, texts, batch_size=2)
+    assert probs[-1] == 1.0 and all(0 < p <= 1 for p in probs)
+    enable_scores(nlp)
+    key = scores_key(nlp)
+    for p, doc in zip(probs, nlp.pipe(texts)):
+        scores = doc.spans[key].attrs.get("scores")
+        if len(doc.ents):
+            assert p <= min(scores) + 1e-9, doc.text
+        elif len(doc):
+            assert p < 1.0
