@@ -359,6 +359,11 @@ def speed_peers(prefix: str) -> List[str]:
     return lines
 
 
+# speed.py's untrained candidates that an ablation config trains (its seed-0 F
+# stands beside the timing, which does not depend on the weights).
+CANDIDATE_ABLATIONS = {"width 96, window 1, 2 pieces": "encoder_lean", "width 64, window 1, 2 pieces": "encoder_lean64"}
+
+
 def speed_configs(prefix: str) -> List[str]:
     """Every configuration timed: F (where trained), FLOPs, speed, GFLOP/s."""
     path = RESULTS / "speed.json"
@@ -368,7 +373,13 @@ def speed_configs(prefix: str) -> List[str]:
     rows = []
     for row in r["configurations"]:
         dev = row.get("dev")
-        rows.append([row["name"], pct(dev["ents_f"]) if dev else "not trained",
+        f_cell = pct(dev["ents_f"]) if dev else "not trained"
+        ablation_name = CANDIDATE_ABLATIONS.get(row["name"].removesuffix(" (untrained)"))
+        trained = load(RESULTS / "ablation" / f"{ablation_name}.json") if ablation_name and not dev else None
+        if trained is not None:
+            where = rel(RESULTS / "ablation" / f"{ablation_name}.json")
+            f_cell = f"{link(pct(trained['ents_f']), where, prefix)} (trained as `{ablation_name}`, seed 0)"
+        rows.append([row["name"], f_cell,
                      f"{row['flops_per_char']['total'] / 1e6:.2f}",
                      _speed_cell(row, "batched"), _speed_cell(row, "one_at_a_time"),
                      f"{row['modes']['batched']['gflops']:.1f}"])

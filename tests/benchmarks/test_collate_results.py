@@ -162,3 +162,22 @@ def test_confidence_cost_with_the_whole_pipeline(collate, tmp_path, monkeypatch)
     assert "by 50.00 % of its predict time" in text
     assert "| batched | 10,000 | 9,700 | 3.00 % | yes |" in text
     assert "| one at a time | 5,000 | 4,000 | 20.00 % | no |" in text
+
+
+def test_speed_configs_show_a_trained_candidates_f(collate, tmp_path, monkeypatch):
+    mode = {"cpu_chars_per_s": 1000, "wall_chars_per_s": 900, "gflops": 1.0}
+    row = {"flops_per_char": {"total": 1e6}, "modes": {"batched": mode, "one_at_a_time": mode}}
+    speed = {"configurations": [
+        {"name": "cnn_crf", "dev": {"ents_f": 0.74}, **row},
+        {"name": "width 64, window 1, 2 pieces (untrained)", **row},
+        {"name": "width 128, depth 2, window 1 (untrained)", **row},
+    ]}
+    (tmp_path / "ablation").mkdir()
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    (tmp_path / "ablation" / "encoder_lean64.json").write_text(json.dumps(seed_json(0.7317, 0.72)))
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    monkeypatch.setattr(collate, "REPO", tmp_path.parent)
+    rows = collate.speed_configs("")[4:]
+    assert rows[0].startswith("| cnn_crf | 74.00 |")
+    assert "[73.17]" in rows[1] and "(trained as `encoder_lean64`, seed 0)" in rows[1]
+    assert "| not trained |" in rows[2]
