@@ -575,6 +575,21 @@ def active_learning(prefix: str) -> List[str]:
             cells.append(mean_spread([by_seed[i]["ents_f"] for by_seed in found[s].values()]))
         rows.append(cells)
     lines += table(["round", "labelled docs", *strategies], rows)
+    labelled = load(folder / "labelled.json")
+    if labelled is not None:
+        counts = labelled["labelled"]
+        shown = [s for s in strategies if s in counts]
+        lines += ["", "What the labelled docs held (gold characters and entities, mean over the same seeds; "
+                      f"{link(rel(folder / 'labelled.json'), rel(folder / 'labelled.json'), prefix)}):", ""]
+        rows = []
+        for i, row in enumerate(some):
+            cells = [str(row["round"]), f"{row['labelled']:,}"]
+            for s in shown:
+                per_seed = [rows_[i] for seed, rows_ in counts[s].items() if int(seed) in found[s] and len(rows_) > i]
+                cells.append(f"{statistics.mean(r['chars'] for r in per_seed):,.0f} chars, "
+                             f"{statistics.mean(r['entities'] for r in per_seed):,.0f} entities" if per_seed else "–")
+            rows.append(cells)
+        lines += table(["round", "labelled docs", *shown], rows)
     for strategy in strategies if "random" in found else []:
         if strategy == "random":
             continue

@@ -49,3 +49,32 @@ def test_path_probability_is_at_most_every_entity_score(bench):
             assert p <= min(scores) + 1e-9, doc.text
         elif len(doc):
             assert p < 1.0
+
+
+def test_labelled_totals_per_round(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("zh")
+
+    def write(path, texts):
+        path.mkdir(parents=True)
+        docs = []
+        for text in texts:
+            doc = nlp.make_doc(text)
+            doc.ents = [doc.char_span(0, 2, label="name")]
+            docs.append(doc)
+        DocBin(docs=docs).to_disk(path / "train.spacy")
+
+    write(tmp_path / "work" / "seed0" / "round0", ["张三在上海"])
+    write(tmp_path / "work" / "seed0" / "sequence" / "round1", ["张三在上海", "李四去了广州"])
+    out = tmp_path / "labelled.json"
+    proc = subprocess.run([sys.executable, str(BENCHMARK_SCRIPTS / "active_learning_labelled.py"), str(tmp_path / "work"),
+                           str(out)], capture_output=True, text=True, cwd=BENCHMARK_SCRIPTS.parent, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text(encoding="utf8"))["labelled"]["sequence"]["0"]
+    assert rows == [{"round": 0, "docs": 1, "chars": 5, "entities": 1}, {"round": 1, "docs": 2, "chars": 11, "entities": 2}]

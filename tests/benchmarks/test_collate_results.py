@@ -126,6 +126,14 @@ def test_active_learning_table_and_goal(collate, tmp_path, monkeypatch, unc, rea
     assert f"| 4 | 2,500 | {100 * (rand[4] + 0.01):.2f} ± 1.41 | {100 * (unc[4] + 0.01):.2f} ± 1.41 |" in text
     # random's mean after the last round, 64.00: where the uncertainty curve (mean) reaches it
     assert "after the last round (64.00) " + reached in text and text.endswith(f"is {met}.")
+    # with the labelled totals: a row per round, the mean over the seeds of the F table
+    counts = {s: {str(seed): [{"round": r, "docs": 500 * (r + 1), "chars": 1000 * (r + 1) + seed * 10,
+                               "entities": 100 * (r + 1)} for r in range(5)] for seed in (0, 1, 2)}
+              for s in ("random", "uncertainty")}
+    (folder / "labelled.json").write_text(json.dumps({"labelled": counts}))
+    text = "\n".join(collate.active_learning(""))
+    assert "| 4 | 2,500 | 5,005 chars, 500 entities | 5,005 chars, 500 entities |" in text  # seeds 0 and 1 only
+    assert text.endswith(f"is {met}.")
 
 
 def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
