@@ -593,15 +593,22 @@ def active_learning(prefix: str) -> List[str]:
     for strategy in strategies if "random" in found else []:
         if strategy == "random":
             continue
-        rand, unc = mean_curve(found["random"]), mean_curve(found[strategy])
+        # the same seeds on both sides: a strategy run with fewer seeds is
+        # compared with random sampling's mean over those seeds only
+        seeds = sorted(set(found[strategy]) & set(found["random"]))
+        if not seeds:
+            continue
+        rand = mean_curve({seed: found["random"][seed] for seed in seeds})
+        unc = mean_curve({seed: found[strategy][seed] for seed in seeds})
         target, last_docs = rand[-1]["f"], rand[-1]["labelled"]
         reached = docs_to_reach(unc, target)
         goal = ("never, within the rounds run" if reached is None else
                 f"at {reached:,.0f} labelled docs ({pct(reached / last_docs)} % of {last_docs:,}; between two "
                 "rounds read by linear interpolation)")
         met = reached is not None and reached <= 0.7 * last_docs
+        over = "" if len(seeds) == len(found["random"]) else f", seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} only"
         lines += ["", f"{STRATEGY_NAMES.get(strategy, strategy)} reaches the mean F random sampling has after the "
-                      f"last round ({pct(target)}) {goal}: the goal, ≤ 70 % of the docs, is {'met' if met else 'not met'}."]
+                      f"last round ({pct(target)}{over}) {goal}: the goal, ≤ 70 % of the docs, is {'met' if met else 'not met'}."]
     return lines
 
 

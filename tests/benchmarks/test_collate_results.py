@@ -134,6 +134,11 @@ def test_active_learning_table_and_goal(collate, tmp_path, monkeypatch, unc, rea
     text = "\n".join(collate.active_learning(""))
     assert "| 4 | 2,500 | 5,005 chars, 500 entities | 5,005 chars, 500 entities |" in text  # seeds 0 and 1 only
     assert text.endswith(f"is {met}.")
+    # a strategy with fewer seeds is compared with random's mean over its seeds only
+    (folder / "sequence-seed0.json").write_text(json.dumps(_al_json([0.40, 0.52, 0.58, 0.62, 0.64], 0, "sequence")))
+    text = "\n".join(collate.active_learning(""))
+    assert "Least sure tagging first (the probability of the whole predicted tagging) reaches the mean F random " \
+           "sampling has after the last round (63.00, seed 0 only) at 2,250 labelled docs" in text
 
 
 def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
