@@ -18,20 +18,26 @@ def bench(monkeypatch):
     return bench.active_learning
 
 
-@pytest.mark.parametrize("length", [1, 2, 7])
-def test_path_log_probability_is_pytorch_crf_log_likelihood(bench, length):
-    rng = numpy.random.default_rng(length)
-    n_tags = 5
-    crf = CRF(n_tags, batch_first=True)
-    for param in (crf.start_transitions, crf.end_transitions, crf.transitions):
-        param.data = torch.tensor(rng.normal(size=param.shape))
-    emissions = rng.normal(size=(length, n_tags))
-    tags = rng.integers(0, n_tags, size=length)
-    mask = torch.ones((1, length), dtype=torch.bool)
-    expected = crf(torch.tensor(emissions)[None], torch.tensor(tags)[None], mask=mask, reduction="sum").item()
-    got = bench.path_log_probability(emissions, tags, crf.start_transitions.detach().numpy(),
-                                     crf.end_transitions.detach().numpy(), crf.transitions.detach().numpy())
-    assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+def test_path_probability_is_pytorch_crf_likelihood_of_the_viterbi_path(bench):
+    """The reference: pytorch-crf's log-likelihood of the tags crf_ner predicts,
+    with its scheme-masked transition scores."""
+    from spacy_cluener.layers.crf_batch import crf_parameters
+    from spacy_cluener.layers.crf_tagger import get_crf_module
+
+    nlp, _ = train_small_cnn(steps=20)
+    texts = ["张三在上海工作", "李四去了广州", "我"]
+    probs = bench.path_probabilities(nlp, texts)
+    comp = nlp.get_pipe("crf_ner")
+    start, end, transitions = crf_parameters(get_crf_module(comp.model))
+    crf = CRF(len(start), batch_first=True).double()
+    for param, value in ((crf.start_transitions, start), (crf.end_transitions, end), (crf.transitions, transitions)):
+        param.data = torch.tensor(value, dtype=torch.float64)
+    docs = list(nlp.pipe(texts))
+    emissions = comp.model.predict(docs)
+    for p, scores, tags in zip(probs, emissions, comp._decode(emissions)):
+        mask = torch.ones((1, len(tags)), dtype=torch.bool)
+        ll = crf(torch.tensor(numpy.asarray(scores, dtype="float64"))[None], torch.as_tensor(tags)[None], mask=mask)
+        assert p == pytest.approx(float(torch.exp(ll)), rel=1e-9)
 
 
 def test_path_probability_is_at_most_every_entity_score(bench):

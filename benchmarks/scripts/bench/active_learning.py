@@ -47,55 +47,41 @@ def docs_to_reach(curve: List[dict], target: float) -> Optional[float]:
     return None
 
 
-def _logsumexp(x: numpy.ndarray, axis: int) -> numpy.ndarray:
-    top = x.max(axis=axis, keepdims=True)
-    return (top + numpy.log(numpy.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
-
-
-def path_log_probability(emissions: numpy.ndarray, tags: numpy.ndarray, start: numpy.ndarray, end: numpy.ndarray,
-                         transitions: numpy.ndarray) -> float:
-    """log P(tags | emissions) under the linear-chain CRF (start, end,
-    transitions[previous, next]), in float64: the probability that the whole
-    tagging of a doc is right, missed entities included."""
-    emissions, start, end, transitions = (numpy.asarray(a, dtype="float64") for a in (emissions, start, end, transitions))
-    n = len(tags)
-    score = start[tags[0]] + emissions[numpy.arange(n), tags].sum() + transitions[tags[:-1], tags[1:]].sum() + end[tags[-1]]
-    alpha = start + emissions[0]
-    for t in range(1, n):
-        alpha = _logsumexp(alpha[:, None] + transitions, axis=0) + emissions[t]
-    return float(score - _logsumexp(alpha + end, axis=0))
-
-
 def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
-    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner
-    (its Viterbi path, under the same constraints and temperature as its
-    entity scores); 1.0 for an empty text. Lower = less sure."""
+    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner:
+    its Viterbi path's likelihood (`crf_log_likelihood`, float64) under the
+    same constraints and temperature as its entity scores; 1.0 for an empty
+    text. Lower = less sure, and a text without entities is not sure by
+    default: missed entities count."""
+    import torch
     from spacy.attrs import IS_SPACE
     from spacy.util import minibatch
 
     from spacy_cluener.layers.crf_batch import crf_parameters
-    from spacy_cluener.layers.crf_likelihood import FORBIDDEN
+    from spacy_cluener.layers.crf_likelihood import FORBIDDEN, crf_log_likelihood
     from spacy_cluener.layers.crf_tagger import get_crf_module
 
     comp = nlp.get_pipe("crf_ner")
-    start, end, transitions = crf_parameters(get_crf_module(comp.model))
     temperature = float(comp.cfg.get("temperature", 1.0))
-    before = [proc for name, proc in nlp.pipeline[: nlp.pipe_names.index("crf_ner")]]
+    params = [torch.tensor(p, dtype=torch.float64) / temperature
+              for p in crf_parameters(get_crf_module(comp.model))]
+    before = [proc for _, proc in nlp.pipeline[: nlp.pipe_names.index("crf_ner")]]
     out: List[float] = []
     for batch in minibatch(texts, batch_size):
         docs = [nlp.make_doc(text) for text in batch]
         for proc in before:
             docs = list(proc.pipe(docs))
-        tag_ids = comp.predict(docs).tag_ids
-        for doc, emissions, tags in zip(docs, comp.model.predict(docs), tag_ids):
+        spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
+        emissions = comp.model.predict(docs)
+        for doc, scores, tags, space in zip(docs, emissions, comp._decode(emissions, spaces), spaces):
             if not len(doc):
                 out.append(1.0)
                 continue
-            emissions = numpy.array(emissions, dtype="float64")
-            allowed = comp._allowed(len(doc), doc.to_array(IS_SPACE).astype(bool), None)
+            scores = numpy.array(scores, dtype="float64")
+            allowed = comp._allowed(len(doc), space, None)
             if allowed is not None:
-                emissions[~allowed] = FORBIDDEN
-            log_p = path_log_probability(emissions / temperature, numpy.asarray(tags), start / temperature,
-                                         end / temperature, transitions / temperature)
-            out.append(float(numpy.exp(log_p)))
+                scores[~allowed] = FORBIDDEN
+            log_p = crf_log_likelihood(torch.tensor(scores / temperature)[None], torch.as_tensor(tags)[None],
+                                       torch.ones((1, len(doc)), dtype=torch.bool), *params)
+            out.append(float(numpy.exp(log_p.item())))
     return out
