@@ -138,12 +138,15 @@ def ablation(prefix: str) -> List[str]:
         r = load(path)
         what = cfg.read_text(encoding="utf8").splitlines()[0].removeprefix("# Ablation: ").rstrip(".")
         name = link(f"`{cfg.stem}`", rel(cfg), prefix)
+        msra_path = RESULTS / "ablation" / f"{cfg.stem}-msra-test-seed0.json"
+        msra = load(msra_path)
+        msra_f = link(pct(msra["ents_f"]), rel(msra_path), prefix) if msra else "–"
         if r is None:
-            rows.append([name, what, "not yet rerun", "", ""])
+            rows.append([name, what, "not yet rerun", "", msra_f, ""])
         else:
             rows.append([name, what, link(pct(r["ents_f"]), rel(path), prefix), link(pct(r["ents_macro_f"]), rel(path), prefix),
-                         f"{r['run']['cpu']}, `{r['run']['commit']}`"])
-    return table(["config", "change", "micro F", "macro F", "CPU, commit"], rows)
+                         msra_f, f"{r['run']['cpu']}, `{r['run']['commit']}`"])
+    return table(["config", "change", "micro F", "macro F", "MSRA test F", "CPU, commit"], rows)
 
 
 def crf_cost(prefix: str) -> List[str]:
