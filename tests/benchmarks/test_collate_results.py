@@ -3,6 +3,7 @@ is missing shown as missing (the seeds arrive one by one)."""
 import importlib.util
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +195,19 @@ def test_speed_configs_show_a_trained_candidates_f(collate, tmp_path, monkeypatc
     assert rows[0].startswith("| cnn_crf | 74.00 |")
     assert "[73.17]" in rows[1] and "(trained as `encoder_lean64`, seed 0)" in rows[1]
     assert "| not trained |" in rows[2]
+
+
+def test_ablation_table_has_msra_where_run(collate, tmp_path, monkeypatch):
+    """The MSRA column shows an ablation's seed-0 MSRA test F when its JSON
+    exists, and '–' for the rest (run or not on CLUENER)."""
+    (tmp_path / "ablation").mkdir()
+    (tmp_path / "ablation" / "encoder_lean.json").write_text(json.dumps(seed_json(0.7368, 0.7252)))
+    (tmp_path / "ablation" / "encoder_lean_window2-msra-test-seed0.json").write_text(json.dumps(seed_json(0.8812, 0.87)))
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    monkeypatch.setattr(collate, "REPO", Path("/"))  # configs in the repo, results in tmp
+    header, _, *rows = collate.ablation("")
+    assert "MSRA test F" in header
+    by_name = {row.split("`")[1]: row for row in rows}
+    assert "[88.12]" in by_name["encoder_lean_window2"] and "not yet rerun" in by_name["encoder_lean_window2"]
+    assert "[73.68]" in by_name["encoder_lean"] and "| – |" in by_name["encoder_lean"]
+    assert "| – |" in by_name["no_lexicon"]
