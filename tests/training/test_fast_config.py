@@ -7,8 +7,7 @@ from thinc.api import fix_random_seed
 from ..util import CNN_CONFIG, REPO, flat_config, make_examples
 
 FAST_CONFIG = REPO / "configs" / "cnn_crf_fast.cfg"
-LEAN = {"components.tok2vec.model.encode.width": 96, "components.tok2vec.model.encode.window_size": 1,
-        "components.tok2vec.model.encode.maxout_pieces": 2}
+LEAN = {"components.tok2vec.model.encode.width": 96, "components.tok2vec.model.encode.maxout_pieces": 2}
 
 
 def test_only_the_encoder_differs_from_the_default():
