@@ -383,14 +383,29 @@ def speed_configs(prefix: str) -> List[str]:
         if trained is not None:
             where = rel(RESULTS / "ablation" / f"{ablation_name}.json")
             f_cell = f"{link(pct(trained['ents_f']), where, prefix)} (trained as `{ablation_name}`, seed 0)"
-        rows.append([row["name"], f_cell,
+        rows.append([row["name"], f_cell, _msra_cell(row["name"], ablation_name, prefix),
                      f"{row['flops_per_char']['total'] / 1e6:.2f}",
                      _speed_cell(row, "batched"), _speed_cell(row, "one_at_a_time"),
                      f"{row['modes']['batched']['gflops']:.1f}"])
     lines = [f"From {link(rel(path), rel(path), prefix)} ({command('speed', prefix)}): CLUENER dev micro F of the "
-             "trained model, FLOPs per character (dense layers and Viterbi), characters per CPU second (wall):", ""]
-    return lines + table(["configuration", "CLUENER dev F", "MFLOP/char", "batched", "one at a time",
+             "trained model, MSRA test micro F of the same config trained on MSRA (seed 0, `msra-seeds` or "
+             "`ablation-msra`), FLOPs per character (dense layers and Viterbi), characters per CPU second (wall):", ""]
+    return lines + table(["configuration", "CLUENER dev F", "MSRA test F", "MFLOP/char", "batched", "one at a time",
                           "GFLOP/s (batched)"], rows)
+
+
+def _msra_cell(name: str, ablation_name: Optional[str], prefix: str) -> str:
+    """The seed-0 MSRA test F of the config a speed row times: a config of
+    configs/ by the row's first word, else the candidate's ablation."""
+    config = name.split(" ")[0]
+    if (CONFIGS / f"{config}.cfg").is_file():
+        path = RESULTS / "seeds" / f"{config}-msra-test-seed0.json"
+    elif ablation_name:
+        path = RESULTS / "ablation" / f"{ablation_name}-msra-test-seed0.json"
+    else:
+        return "not trained"
+    r = load(path)
+    return link(pct(r["ents_f"]), rel(path), prefix) if r else "not trained"
 
 
 def speed_profile_of(file: str, command_name: str) -> Callable[[str], List[str]]:

@@ -189,12 +189,14 @@ def test_speed_configs_show_a_trained_candidates_f(collate, tmp_path, monkeypatc
     (tmp_path / "ablation").mkdir()
     (tmp_path / "speed.json").write_text(json.dumps(speed))
     (tmp_path / "ablation" / "encoder_lean64.json").write_text(json.dumps(seed_json(0.7317, 0.72)))
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "cnn_crf-msra-test-seed0.json").write_text(json.dumps(seed_json(0.8852, 0.87)))
     monkeypatch.setattr(collate, "RESULTS", tmp_path)
     monkeypatch.setattr(collate, "REPO", tmp_path.parent)
     rows = collate.speed_configs("")[4:]
-    assert rows[0].startswith("| cnn_crf | 74.00 |")
-    assert "[73.17]" in rows[1] and "(trained as `encoder_lean64`, seed 0)" in rows[1]
-    assert "| not trained |" in rows[2]
+    assert rows[0].startswith("| cnn_crf | 74.00 | [88.52](")
+    assert "[73.17]" in rows[1] and "(trained as `encoder_lean64`, seed 0) | not trained |" in rows[1]
+    assert "| not trained | not trained |" in rows[2]
 
 
 def test_ablation_table_has_msra_where_run(collate, tmp_path, monkeypatch):
