@@ -365,7 +365,8 @@ def speed_peers(prefix: str) -> List[str]:
 # speed.py's untrained candidates that an ablation config trains (its seed-0 F
 # stands beside the timing, which does not depend on the weights).
 CANDIDATE_ABLATIONS = {"width 96, window 1, 2 pieces": "encoder_lean", "width 64, window 1, 2 pieces": "encoder_lean64",
-                      "width 96, window 2, 2 pieces": "encoder_lean_window2"}
+                      "width 96, window 2, 2 pieces": "encoder_lean_window2",
+                      "width 64, window 2, 2 pieces": "encoder_lean64_window2"}
 
 
 def speed_configs(prefix: str) -> List[str]:

@@ -45,6 +45,7 @@ CANDIDATES = {
     "width 96, window 1, 2 pieces": {_ENCODE + "width": 96, _ENCODE + "window_size": 1, _ENCODE + "maxout_pieces": 2},
     "width 64, window 1, 2 pieces": {_ENCODE + "width": 64, _ENCODE + "window_size": 1, _ENCODE + "maxout_pieces": 2},
     "width 96, window 2, 2 pieces": {_ENCODE + "width": 96, _ENCODE + "window_size": 2, _ENCODE + "maxout_pieces": 2},
+    "width 64, window 2, 2 pieces": {_ENCODE + "width": 64, _ENCODE + "window_size": 2, _ENCODE + "maxout_pieces": 2},
     "width 128, depth 2, window 1": {_ENCODE + "depth": 2, _ENCODE + "window_size": 1},
 }
 
