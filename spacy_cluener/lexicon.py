@@ -232,30 +232,34 @@ class Lexicon:
         doc). Returns (starts, lengths, word indices), one entry per match.
         """
         empty = numpy.zeros((0,), dtype="int64")
-        starts, lengths, words = [empty], [empty], [empty]
-        if len(self.words) == 0:
+        n = len(codes)
+        longest = min(self.max_length, n)
+        if len(self.words) == 0 or longest == 0:
             return empty, empty, empty
-        # The keys of `hash_codes`, built one length from the previous one
-        # (two array operations per length instead of `length`): the same
-        # uint64 arithmetic in the same order, so the same keys.
-        running = numpy.zeros((len(codes),), dtype="uint64")
-        positions = numpy.arange(len(codes))
+        # The keys of `hash_codes` of every substring, row `length - 1` for
+        # each length, built one length from the previous one (the same uint64
+        # arithmetic in the same order, so the same keys), then looked up all
+        # at once: a few array operations per batch, not a dozen per length,
+        # which is what one short text (`nlp(text)`) pays for.
+        padded = numpy.zeros((n + longest,), dtype="uint64")
+        padded[:n] = codes
+        keys = numpy.empty((longest, n), dtype="uint64")
+        running = numpy.zeros((n,), dtype="uint64")
         with numpy.errstate(over="ignore"):
-            for length in range(1, self.max_length + 1):
-                n = len(codes) - length + 1
-                if n <= 0:
-                    break
-                running = running[:n] * _P + codes[length - 1 : length - 1 + n] + numpy.uint64(1)
-                h = running ^ (numpy.uint64(length) * _LEN_MIX)
-                pos = numpy.searchsorted(self.sorted_keys, h)
-                pos[pos == len(self.sorted_keys)] = 0
-                hit = self.sorted_keys[pos] == h
-                hit &= ends[:n] >= positions[:n] + length
-                where = numpy.flatnonzero(hit)
-                starts.append(where)
-                lengths.append(numpy.full(len(where), length, dtype="int64"))
-                words.append(self.order[pos[where]])
-        return numpy.concatenate(starts), numpy.concatenate(lengths), numpy.concatenate(words)
+            for length in range(1, longest + 1):
+                running *= _P
+                running += padded[length - 1 : length - 1 + n]
+                running += numpy.uint64(1)
+                numpy.bitwise_xor(running, numpy.uint64(length) * _LEN_MIX, out=keys[length - 1])
+        flat = keys.ravel()
+        pos = numpy.minimum(numpy.searchsorted(self.sorted_keys, flat), len(self.sorted_keys) - 1)
+        hit = self.sorted_keys[pos] == flat
+        # a match must end inside its own doc (which also drops the
+        # substrings that run past the batch's end, built from the padding)
+        hit &= (ends[None, :] >= numpy.arange(n)[None, :] + numpy.arange(1, longest + 1)[:, None]).ravel()
+        where = numpy.flatnonzero(hit)
+        lengths, starts = numpy.divmod(where, n)
+        return starts, lengths + 1, self.order[pos[where]]
 
     def find(self, text: str) -> List[Tuple[int, int, str]]:
         """(start, end, word) of every dictionary word in `text`: for inspection."""

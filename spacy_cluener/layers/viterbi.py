@@ -31,6 +31,9 @@ def viterbi(
     if length == 0 or batch == 0:
         return tags
     lengths = numpy.asarray(lengths, dtype="int64")
+    if batch == 1:
+        tags[0, : lengths[0]] = _viterbi_one(emissions[0, : lengths[0]], start, end, transitions)
+        return tags
     ragged = bool((lengths != length).any())
     mask = numpy.arange(length)[None, :] < lengths[:, None] if ragged else None
     score = start + emissions[:, 0]
@@ -48,3 +51,27 @@ def viterbi(
         cur = numpy.where(t < lengths, prev, best_last) if ragged else prev
         tags[:, t - 1] = cur
     return tags * mask if ragged else tags
+
+
+def _viterbi_one(emissions: numpy.ndarray, start: numpy.ndarray, end: numpy.ndarray,
+                 transitions: numpy.ndarray) -> list:
+    """One doc's best tag ids: the same sums as `viterbi`, in 2-d arrays with
+    the previous tag last (contiguous), backpointers kept from the forward
+    pass and followed in Python. About half the cost of the batched loop for
+    one doc, the `nlp(text)` case, where numpy's per-call cost dominates."""
+    n_tags = transitions.shape[0]
+    to_from = numpy.ascontiguousarray(transitions.T)  # [next, previous]
+    flat = numpy.arange(n_tags) * n_tags
+    score = start + emissions[0]
+    pointers = []
+    for t in range(1, len(emissions)):
+        candidates = to_from + score
+        best = candidates.argmax(axis=1)  # first index on ties, as the batched loop
+        pointers.append(best)
+        score = candidates.ravel()[flat + best] + emissions[t]
+    cur = int((score + end).argmax())
+    path = [cur]
+    for best in reversed(numpy.array(pointers).tolist() if pointers else []):
+        cur = best[cur]
+        path.append(cur)
+    return path[::-1]

@@ -27,12 +27,12 @@ def random_crf(scheme: str, seed: int) -> EmissionCRF:
 
 @pytest.mark.parametrize("scheme", ["BIO", "BIOES"])
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("shape", ["ragged", "equal", "one"])
+@pytest.mark.parametrize("shape", ["ragged", "equal", "one", "one char"])
 def test_numpy_viterbi_equals_torch(scheme, seed, shape):
     module = random_crf(scheme, seed)
     n_tags = len(module.init_args["tag_names"])
     rng = numpy.random.default_rng(seed)
-    batch, length = (1, 23) if shape == "one" else (7, 31)
+    batch, length = {"one": (1, 23), "one char": (1, 1)}.get(shape, (7, 31))
     lengths = rng.integers(1, length + 1, size=batch) if shape == "ragged" else numpy.full(batch, length)
     lengths[0] = length
     emissions = (rng.normal(size=(batch, length, n_tags)) * 4).astype("float32")
