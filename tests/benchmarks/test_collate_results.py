@@ -213,3 +213,19 @@ def test_ablation_table_has_msra_where_run(collate, tmp_path, monkeypatch):
     assert "[88.12]" in by_name["encoder_lean_window2"] and "not yet rerun" in by_name["encoder_lean_window2"]
     assert "[73.68]" in by_name["encoder_lean"] and "| – |" in by_name["encoder_lean"]
     assert "| – |" in by_name["no_lexicon"]
+
+
+def test_ablation_table_names_its_baseline_and_the_seed_spread(collate, tmp_path, monkeypatch):
+    """Above the ablation rows: the default's seed 0 (what each row is set
+    against) and the spread of its seeds; nothing until seed 0 exists."""
+    (tmp_path / "seeds").mkdir()
+    monkeypatch.setattr(collate, "RESULTS", tmp_path)
+    monkeypatch.setattr(collate, "REPO", Path("/"))
+    (tmp_path / "seeds" / "cnn_crf-cluener-dev-seed1.json").write_text(json.dumps(seed_json(0.7431, 0.73)))
+    assert collate.ablation("")[0].startswith("| config |")
+    (tmp_path / "seeds" / "cnn_crf-cluener-dev-seed0.json").write_text(json.dumps(seed_json(0.7360, 0.7250)))
+    (tmp_path / "seeds" / "cnn_crf-msra-test-seed0.json").write_text(json.dumps(seed_json(0.8852, 0.87)))
+    line, blank, header = collate.ablation("")[:3]
+    assert "seed 0: micro F [73.60]" in line and "macro F 72.50" in line and "MSRA test F [88.52]" in line
+    assert "2 seeds span 73.60 to 74.31" in line and "smaller than 0.71 points" in line
+    assert blank == "" and header.startswith("| config |")
