@@ -243,15 +243,15 @@ class Lexicon:
         # which is what one short text (`nlp(text)`) pays for.
         padded = numpy.zeros((n + longest,), dtype="uint64")
         padded[:n] = codes
-        keys = numpy.empty((longest, n), dtype="uint64")
+        substring_keys = numpy.empty((longest, n), dtype="uint64")
         running = numpy.zeros((n,), dtype="uint64")
         with numpy.errstate(over="ignore"):
             for length in range(1, longest + 1):
                 running *= _P
                 running += padded[length - 1 : length - 1 + n]
                 running += numpy.uint64(1)
-                numpy.bitwise_xor(running, numpy.uint64(length) * _LEN_MIX, out=keys[length - 1])
-        flat = keys.ravel()
+                numpy.bitwise_xor(running, numpy.uint64(length) * _LEN_MIX, out=substring_keys[length - 1])
+        flat = substring_keys.ravel()
         pos = numpy.minimum(numpy.searchsorted(self.sorted_keys, flat), len(self.sorted_keys) - 1)
         hit = self.sorted_keys[pos] == flat
         # a match must end inside its own doc (which also drops the

@@ -71,7 +71,7 @@ def _viterbi_one(emissions: numpy.ndarray, start: numpy.ndarray, end: numpy.ndar
         score = candidates.ravel()[flat + best] + emissions[t]
     cur = int((score + end).argmax())
     path = [cur]
-    for best in reversed(numpy.array(pointers).tolist() if pointers else []):
+    for best in reversed(numpy.array(pointers).tolist()):
         cur = best[cur]
         path.append(cur)
     return path[::-1]
