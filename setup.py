@@ -48,6 +48,8 @@ setup(
             "spacy_cluener.ChunkedTok2Vec.v1 = spacy_cluener.layers.chunked_tok2vec:build_chunked_tok2vec",
             "spacy_cluener.QuantizedTransformerModel.v1 = "
             "spacy_cluener.layers.quantized_transformer:build_quantized_transformer_model",
+            "spacy_cluener.QuantizedTransformerModel.v2 = "
+            "spacy_cluener.layers.quantized_transformer:build_quantized_transformer_model_v2",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",

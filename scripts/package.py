@@ -74,7 +74,7 @@ def uses_jieba(config) -> bool:
 
 def is_int8(config) -> bool:
     """Whether a transformer of the pipeline is the int8 one of `quantize`."""
-    return any(c.get("model", {}).get("@architectures") == "spacy_cluener.QuantizedTransformerModel.v1"
+    return any(str(c.get("model", {}).get("@architectures", "")).startswith("spacy_cluener.QuantizedTransformerModel.")
                for c in config["components"].values())
 
 

@@ -148,7 +148,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "Give a path that does not exist yet, or remove it first.")
     E078 = ("Cannot quantize the component '{name}' of {model}: its model is {arch}, and quantize "
             "converts {allowed}.{hint}")
-    E079 = ("The int8 transformer (spacy_cluener.QuantizedTransformerModel.v1) is for inference: its "
+    E079 = ("The int8 transformer (spacy_cluener.QuantizedTransformerModel) is for inference: its "
             "int8 Linear layers have no gradient, so it cannot be updated. Train the fp32 pipeline and "
             "quantize it again, or freeze the transformer ([training] frozen_components and "
             "annotating_components) to train only the components after it.")

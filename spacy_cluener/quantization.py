@@ -2,12 +2,14 @@
 int8 BERT for CPU serving (`python -m spacy_cluener quantize MODEL OUTPUT`).
 
 The output is an ordinary spaCy pipeline directory: its config names
-`spacy_cluener.QuantizedTransformerModel.v1` for each transformer component
+`spacy_cluener.QuantizedTransformerModel.v2` for each transformer component
 (found through the package's entry point, so `spacy.load(OUTPUT)` and a wheel
 made by `spacy package` / scripts/package.py need no extra step) and its
 transformer weights are int8 Linear matrices plus float16 input embeddings.
 Every other component, the CRF head and the listener included, is saved
-unchanged.
+unchanged. The config also holds the int8 kernels' `engine` ("auto" by
+default: oneDNN on a CPU with int8 dot-product instructions, resolved on the
+machine that loads it).
 """
 import os
 import shutil
@@ -20,8 +22,8 @@ from spacy.util import load_config
 from thinc.api import get_torch_default_device
 
 from .errors import Errors
-from .layers.pytorch_int8 import check_cpu, check_int8_available
-from .layers.quantized_transformer import ARCHITECTURE, FP32_ARCHITECTURES
+from .layers.pytorch_int8 import check_cpu, check_int8_available, resolve_engine
+from .layers.quantized_transformer import ARCHITECTURE, FP32_ARCHITECTURES, INT8_ARCHITECTURES
 
 
 def transformer_components(model: Path) -> List[str]:
@@ -34,7 +36,7 @@ def transformer_components(model: Path) -> List[str]:
     for name in names:
         arch = config["components"][name]["model"].get("@architectures")
         if arch not in FP32_ARCHITECTURES:
-            hint = " It is int8 already: serve it as it is." if arch == ARCHITECTURE else ""
+            hint = " It is int8 already: serve it as it is." if arch in INT8_ARCHITECTURES else ""
             raise ValueError(Errors.E078.format(name=name, model=model, arch=arch,
                                                 allowed=", ".join(FP32_ARCHITECTURES), hint=hint))
     return names
@@ -44,12 +46,14 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
-def quantize(model: Union[str, Path], output: Union[str, Path]) -> Dict[str, Any]:
+def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "auto") -> Dict[str, Any]:
     """Write `model`'s pipeline with int8 transformer weights to `output`.
 
     model (Union[str, Path]): a trained pipeline directory with a
         `transformer` component (spacy-transformers.TransformerModel.v1-v3).
     output (Union[str, Path]): the new pipeline directory; must not exist.
+    engine (str): the int8 kernels, saved in the config: "auto" (resolved
+        where the pipeline loads), "x86", "fbgemm" or "onednn".
     RETURNS (Dict[str, Any]): the components converted and the sizes on disk
         (bytes) of each one's weights and of both directories.
     """
@@ -58,12 +62,16 @@ def quantize(model: Union[str, Path], output: Union[str, Path]) -> Dict[str, Any
         raise ValueError(Errors.E077.format(path=output))
     check_cpu(get_torch_default_device())
     check_int8_available()
+    resolved = resolve_engine(engine)
     if not (model / "config.cfg").is_file():
         # spaCy's own message for a path that is not a pipeline directory
         raise OSError(f"[E050] Can't find model '{model}': quantize reads a pipeline directory (with config.cfg).")
     names = transformer_components(model)
     # the saved fp32 weights load into the int8 architecture, which quantises them
-    overrides = {f"components.{name}.model.@architectures": ARCHITECTURE for name in names}
+    overrides = {}
+    for name in names:
+        overrides[f"components.{name}.model.@architectures"] = ARCHITECTURE
+        overrides[f"components.{name}.model.engine"] = engine
     nlp = spacy.load(model, config=overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
     # written beside OUTPUT, then renamed: an interrupted run leaves no half pipeline
@@ -78,6 +86,8 @@ def quantize(model: Union[str, Path], output: Union[str, Path]) -> Dict[str, Any
         "model": str(model),
         "output": str(output),
         "components": names,
+        "engine": engine,
+        "engine_here": resolved,
         "weights_bytes": {name: {"fp32": (model / name / "model").stat().st_size,
                                  "int8": (output / name / "model").stat().st_size} for name in names},
         "pipeline_bytes": {"fp32": dir_size(model), "int8": dir_size(output)},

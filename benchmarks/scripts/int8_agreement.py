@@ -1,5 +1,7 @@
 """int8 against fp32 on a trained transformer pipeline (issue 28): entity
-agreement and dev F of the `quantize` output (and, with --onnx, of the
+agreement and dev F of the `quantize` output (`int8`, kernels chosen by
+`--engine auto`; `int8-x86` too, where auto chose another engine than
+torch's default) (and, with --onnx, of the
 pipeline whose BERT runs in onnxruntime, fp32 and int8) on a dev corpus.
 
     python scripts/int8_agreement.py MODEL DEV.spacy --output results/int8_agreement.json [--onnx] [--n-docs 0]
@@ -75,7 +77,12 @@ def main(
         tmp = Path(tmp)
         sizes = quantize(model, tmp / "int8")
         result["size_bytes"] = sizes["weights_bytes"]
+        result["int8_engine"] = sizes["engine_here"]
         variants = {"int8": lambda: spacy.load(tmp / "int8")}
+        if sizes["engine_here"] != "x86":
+            # what quantize packed for before --engine: torch's default engine
+            quantize(model, tmp / "int8-x86", engine="x86")
+            variants["int8-x86"] = lambda: spacy.load(tmp / "int8-x86")
         if onnx:
             bert = tmp / "bert"
             shim = fp32.get_pipe("transformer").model.layers[0].shims[0]

@@ -7,7 +7,9 @@ depend on the weights), and its `python -m spacy_cluener quantize` copy.
         [--threads 1,2] [--variants fp32,int8,onnx-fp32,onnx-int8] [--layers 12 --hidden 768]
 
 Variants: `fp32` (the trained pipeline as it is), `int8` (its quantize
-output), and, for the ONNX question of the issue, `onnx-fp32` / `onnx-int8`:
+output, int8 kernels chosen by `--engine auto`: oneDNN on a CPU with int8
+dot-product instructions), `int8-x86` (the same with `--engine x86`, torch's
+default engine, what quantize packed for before it had `--engine`), and, for the ONNX question of the issue, `onnx-fp32` / `onnx-int8`:
 the same pipeline whose BERT module is replaced by an onnxruntime session on
 the exported encoder (its int8 copy by onnxruntime's dynamic quantisation),
 everything else unchanged (bench/int8.py; needs `pip install onnx onnxruntime`).
@@ -53,7 +55,7 @@ from bench.record import commit, cpu_model
 from spacy_cluener.cli import run_script
 
 PREFIX = "RESULT "
-VARIANTS = ("fp32", "int8", "onnx-fp32", "onnx-int8")
+VARIANTS = ("fp32", "int8", "int8-x86", "onnx-fp32", "onnx-int8")
 
 
 def child(model: str, onnx: Optional[str], texts_file: str, threads: str, repeats: int, batch_size: int,
@@ -133,6 +135,9 @@ def main(
         bert = make_bert(tmp / "bert", layers, hidden, heads, 4 * hidden)
         fp32 = make_trf_pipeline(bert, tmp / "fp32", texts[:8])
         summary = quantize(fp32, tmp / "int8")
+        result["int8_engine"] = summary["engine_here"]
+        if "int8-x86" in names:
+            quantize(fp32, tmp / "int8-x86", engine="x86")
         result["size_bytes"] = {
             "bert_transformer_weights": {"fp32": summary["weights_bytes"]["transformer"]["fp32"],
                                          "int8": summary["weights_bytes"]["transformer"]["int8"]},
@@ -149,7 +154,7 @@ def main(
         texts_file = tmp / "texts.json"
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf8")
         for name in names:
-            model = tmp / ("int8" if name == "int8" else "fp32")
+            model = tmp / (name if name in ("int8", "int8-x86") else "fp32")
             args = json.dumps({"model": str(model), "onnx": str(onnx_files[name]) if name in onnx_files else None,
                                "texts": str(texts_file)})
             cmd = [sys.executable, __file__, "--output", str(output), "--child", args, "--threads", threads,

@@ -1,7 +1,9 @@
-"""The shim of `spacy_cluener.QuantizedTransformerModel.v1`
+"""The shim of `spacy_cluener.QuantizedTransformerModel.v1` / `.v2`
 (layers/quantized_transformer.py): spacy-transformers' HFShim that saves and
 loads int8 weights (layers/pytorch_int8.py), and the model's init."""
+import contextlib
 import warnings
+from typing import Optional
 
 import srsly
 from spacy_transformers.layers.hf_shim import HFShim
@@ -11,7 +13,15 @@ from thinc.api import get_torch_default_device
 from transformers import AutoModel
 
 from ..errors import Errors
-from .pytorch_int8 import STATE_FORMAT, check_cpu, check_int8_available, is_quantized, quantize_linear, state_to_bytes
+from .pytorch_int8 import (
+    STATE_FORMAT,
+    check_cpu,
+    check_int8_available,
+    is_quantized,
+    quantize_linear,
+    quantized_engine,
+    state_to_bytes,
+)
 
 # the key of the shim's msgpack that marks an int8 state (absent: fp32)
 STATE_KEY = "spacy_cluener_int8"
@@ -24,7 +34,7 @@ def init_int8(model: TransformerModel, X=None, Y=None) -> None:
     transformer_init(model, X=X, Y=Y)
     shim = model.layers[0].shims[0]
     if not is_quantized(shim._model):
-        quantize_linear(shim._model)
+        quantize_linear(shim._model, shim.engine)
 
 
 class _Int8AutoModel:
@@ -37,7 +47,16 @@ class _Int8AutoModel:
 
 
 class Int8HFShim(HFShim):
-    """HFShim that saves and loads int8 weights; refuses updates (E079)."""
+    """HFShim that saves and loads int8 weights; refuses updates (E079).
+
+    engine (Optional[str]): the int8 kernels its Linear layers are packed for
+    when they are made or loaded (pytorch_int8.ENGINES); None: torch's current
+    engine, as QuantizedTransformerModel.v1 did.
+    """
+
+    def __init__(self, *args, engine: Optional[str] = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.engine = engine
 
     def to_bytes(self) -> bytes:
         msg = srsly.msgpack_loads(super().to_bytes())
@@ -58,18 +77,20 @@ class Int8HFShim(HFShim):
                         f"reads format {STATE_FORMAT}; install the spacy-cluener version that quantized it, "
                         "or quantize the fp32 pipeline again"))
         self.model_cls = _Int8AutoModel if int8 is not None else AutoModel
+        # the int8 Linear layers are packed as the state loads into them, for the engine in force
+        packing = quantized_engine(self.engine) if self.engine is not None else contextlib.nullcontext()
         try:
             # the int8 module is built first and loads the saved int8 state (the
             # float16 embeddings are cast by load_state_dict's copy_); an fp32
             # state loads into the fp32 module, quantised right after
-            with warnings.catch_warnings():
+            with packing, warnings.catch_warnings():
                 # torch.load rebuilds quantised tensors through TypedStorage and says so
                 warnings.filterwarnings("ignore", message=r"TypedStorage is deprecated")
                 super().from_bytes(srsly.msgpack_dumps(msg) if int8 is not None else bytes_data)
         finally:
             self.model_cls = AutoModel
         if self._model is not None and not is_quantized(self._model):
-            quantize_linear(self._model)
+            quantize_linear(self._model, self.engine)
         return self
 
     def begin_update(self, inputs):

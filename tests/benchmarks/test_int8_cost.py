@@ -1,5 +1,5 @@
 """benchmarks/scripts/int8_cost.py on a small BERT and a few docs: it runs
-every variant (torch fp32 and int8, onnxruntime fp32 and int8 where
+every variant (torch fp32, int8 with `--engine auto` and with `--engine x86`, onnxruntime fp32 and int8 where
 onnxruntime is installed) and writes every figure (no timing is asserted)."""
 import importlib.util
 import json
@@ -18,7 +18,7 @@ HAS_ORT = importlib.util.find_spec("onnxruntime") is not None and importlib.util
 
 
 def test_int8_cost_writes_every_figure(data_dir, tmp_path):
-    variants = ["fp32", "int8"] + (["onnx-fp32", "onnx-int8"] if HAS_ORT else [])
+    variants = ["fp32", "int8", "int8-x86"] + (["onnx-fp32", "onnx-int8"] if HAS_ORT else [])
     output = tmp_path / "int8.json"
     env = dict(os.environ, SPACY_CLUENER_SHARED=str(data_dir.parent), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     proc = subprocess.run(
@@ -42,4 +42,5 @@ def test_int8_cost_writes_every_figure(data_dir, tmp_path):
         assert 0 < row["profile"]["bert_module_share"] <= 1
     sizes = result["size_bytes"]["bert_transformer_weights"]
     assert 0 < sizes["int8"] < sizes["fp32"]
+    assert result["int8_engine"] in ("x86", "fbgemm", "onednn", "qnnpack")
     assert result["goals"]["int8_size_ratio"] == round(sizes["int8"] / sizes["fp32"], 3)

@@ -1,7 +1,8 @@
-"""`quantize` and `spacy_cluener.QuantizedTransformerModel.v1` (issue 28) on
+"""`quantize` and `spacy_cluener.QuantizedTransformerModel.v2` (issue 28) on
 the tiny random BERT: the int8 pipeline loads, predicts what the fp32 one
-does, saves and reloads, refuses updates, CNN pipelines, GPUs and existing
-outputs; its wheel loads (slow)."""
+does, saves and reloads, packs its weights for the engine of its config,
+refuses updates, CNN pipelines, GPUs and existing outputs; its wheel loads
+(slow). A v1 pipeline (what quantize wrote before `engine`) still loads."""
 import io
 import json
 import os
@@ -20,7 +21,7 @@ from thinc.api import Adam
 from spacy_cluener.cli import app
 from spacy_cluener.layers import hf_int8_shim
 from spacy_cluener.layers.pytorch_int8 import STATE_FORMAT, is_quantized
-from spacy_cluener.layers.quantized_transformer import ARCHITECTURE, STATE_KEY
+from spacy_cluener.layers.quantized_transformer import ARCHITECTURE, INT8_ARCHITECTURES, STATE_KEY
 from spacy_cluener.quantization import quantize
 
 from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp, train_from_config
@@ -147,6 +148,67 @@ def test_frozen_int8_transformer_trains_the_head(int8_dir):
                exclude=["transformer"], annotates=["transformer"])
     assert losses["crf_ner"] >= 0 and "transformer" not in losses
     assert crf.model.to_bytes() != before
+
+
+@pytest.fixture
+def packing_engines(monkeypatch):
+    """The quantized engine in force each time an int8 Linear packs its weights."""
+    from torch.ao.nn.quantized.modules.linear import LinearPackedParams
+
+    seen = []
+    original = LinearPackedParams.set_weight_bias
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.backends.quantized.engine)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LinearPackedParams, "set_weight_bias", spy)
+    return seen
+
+
+@pytest.mark.parametrize("engine", ["fbgemm", "onednn"])
+def test_weights_are_packed_for_the_configured_engine(fp32_dir, tmp_path, packing_engines, engine):
+    """quantize saves `engine` in the config; loading packs every Linear for
+    it, and torch's process-wide engine is left as it was."""
+    if engine not in torch.backends.quantized.supported_engines:
+        pytest.skip(f"torch has no {engine} engine here")
+    before = torch.backends.quantized.engine
+    out = tmp_path / engine
+    result = quantize(fp32_dir, out, engine=engine)
+    assert result["engine"] == result["engine_here"] == engine
+    assert util.load_config(out / "config.cfg")["components"]["transformer"]["model"]["engine"] == engine
+    packing_engines.clear()
+    nlp = spacy.load(out)
+    assert packing_engines and set(packing_engines) == {engine}
+    assert torch.backends.quantized.engine == before
+    assert [ents(doc) for doc in nlp.pipe(t for t, _ in TRAIN_DATA)] == [gold for _, gold in TRAIN_DATA]
+
+
+def test_v1_pipeline_loads_with_torchs_engine(int8_dir, tmp_path, packing_engines):
+    """A pipeline quantized before `engine` existed names v1 and has no engine:
+    it loads as it did, packed for torch's current engine."""
+    config = (int8_dir / "config.cfg").read_text(encoding="utf8")
+    assert f"@architectures = \"{ARCHITECTURE}\"" in config and "engine = " in config
+    old = tmp_path / "v1"
+    import shutil
+
+    shutil.copytree(int8_dir, old)
+    lines = [line for line in config.splitlines() if not line.startswith("engine = ")]
+    (old / "config.cfg").write_text("\n".join(lines).replace(ARCHITECTURE, INT8_ARCHITECTURES[0]) + "\n",
+                                    encoding="utf8")
+    packing_engines.clear()
+    nlp = spacy.load(old)
+    assert set(packing_engines) == {torch.backends.quantized.engine}
+    assert is_quantized(torch_module(nlp))
+    assert [ents(doc) for doc in nlp.pipe(t for t, _ in TRAIN_DATA)] == [gold for _, gold in TRAIN_DATA]
+    result = run_app("quantize", old, tmp_path / "again")
+    assert result.exit_code == 1 and "int8 already" in result.output
+
+
+def test_unknown_engine_is_refused(fp32_dir, tmp_path):
+    result = run_app("quantize", fp32_dir, tmp_path / "out", "--engine", "avx9000")
+    assert result.exit_code == 1 and "[E076]" in result.output and "'avx9000'" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def run_app(*args):
