@@ -32,7 +32,9 @@ setup(
         # CuPy for spacy.prefer_gpu / --gpu-id, through spaCy's own extras
         "cuda12x": ["spacy[cuda12x]>=3.8,<3.9"],
         "cuda-autodetect": ["spacy[cuda-autodetect]>=3.8,<3.9"],
-        "test": ["pytest", "hypothesis", "seqeval", "ruff"],
+        # `quantize --runtime onnx`: onnxruntime runs the int8 BERT, onnx exports it
+        "onnx": ["onnxruntime>=1.17", "onnx>=1.15"],
+        "test": ["pytest", "hypothesis", "seqeval", "ruff", "onnxruntime>=1.17", "onnx>=1.15"],
         # `annotate --engine ray` (Ray Data's actor pools; from_items(override_num_blocks=) needs 2.10)
         # and Parquet input/output
         "ray": ["ray[data]>=2.10", "pyarrow"],
@@ -50,6 +52,7 @@ setup(
             "spacy_cluener.layers.quantized_transformer:build_quantized_transformer_model",
             "spacy_cluener.QuantizedTransformerModel.v2 = "
             "spacy_cluener.layers.quantized_transformer:build_quantized_transformer_model_v2",
+            "spacy_cluener.OnnxTransformerModel.v1 = spacy_cluener.layers.onnx_transformer:build_onnx_transformer_model",
         ],
         "spacy_scorers": [
             "spacy_cluener.entity_scorer.v1 = spacy_cluener.scoring:make_entity_scorer",

@@ -73,8 +73,15 @@ def uses_jieba(config) -> bool:
 
 
 def is_int8(config) -> bool:
-    """Whether a transformer of the pipeline is the int8 one of `quantize`."""
-    return any(str(c.get("model", {}).get("@architectures", "")).startswith("spacy_cluener.QuantizedTransformerModel.")
+    """Whether a transformer of the pipeline is an int8 one of `quantize` (torch or ONNX Runtime)."""
+    return any(str(c.get("model", {}).get("@architectures", "")).startswith(
+        ("spacy_cluener.QuantizedTransformerModel.", "spacy_cluener.OnnxTransformerModel."))
+        for c in config["components"].values())
+
+
+def is_onnx(config) -> bool:
+    """Whether a transformer of the pipeline runs in ONNX Runtime (`quantize --runtime onnx`)."""
+    return any(str(c.get("model", {}).get("@architectures", "")).startswith("spacy_cluener.OnnxTransformerModel.")
                for c in config["components"].values())
 
 
@@ -128,7 +135,8 @@ def main(
         version=version,
         description=f"Chinese NER trained on {DATASETS[trained_on]['name']}: the crf_ner tagger of spacy-cluener "
         f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}"
-        f"{' with int8 weights for CPU (spacy_cluener quantize)' if is_int8(config) else ''}",
+        f"{' with int8 weights for CPU (spacy_cluener quantize)' if is_int8(config) else ''}"
+        f"{', run by ONNX Runtime' if is_onnx(config) else ''}",
         author=AUTHOR,
         email="",
         url=URL,
@@ -136,7 +144,7 @@ def main(
         sources=[DATASETS[trained_on]] + ([BERT] if has_transformer else []) + ([JIEBA] if uses_jieba(config) else []),
         # spacy package keeps these and adds the other libraries the config
         # names (spacy-transformers), leaving out those already listed here
-        requirements=[f"{LIBRARY}=={lib_version}"],
+        requirements=[f"{LIBRARY}[onnx]=={lib_version}" if is_onnx(config) else f"{LIBRARY}=={lib_version}"],
     )
     meta_path = output_dir / f"meta-{name}.json"
     srsly.write_json(meta_path, meta)

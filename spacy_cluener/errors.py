@@ -148,7 +148,12 @@ class Errors(metaclass=ErrorsWithCodes):
             "Give a path that does not exist yet, or remove it first.")
     E078 = ("Cannot quantize the component '{name}' of {model}: its model is {arch}, and quantize "
             "converts {allowed}.{hint}")
-    E079 = ("The int8 transformer (spacy_cluener.QuantizedTransformerModel) is for inference: its "
+    E079 = ("The int8 transformer (quantize's output) is for inference: its "
             "int8 Linear layers have no gradient, so it cannot be updated. Train the fp32 pipeline and "
             "quantize it again, or freeze the transformer ([training] frozen_components and "
             "annotating_components) to train only the components after it.")
+    E080 = ("The ONNX transformer (quantize --runtime onnx) needs {package}, which is not installed: "
+            "pip install spacy-cluener[onnx] (onnxruntime to run it, onnx to export it).")
+    E081 = ("An ONNX transformer (spacy_cluener.OnnxTransformerModel.v1) is made from a trained fp32 pipeline "
+            "by `python -m spacy_cluener quantize MODEL OUTPUT --runtime onnx`; it cannot be initialized or "
+            "trained. Train with spacy-transformers.TransformerModel.v3, then quantize.")

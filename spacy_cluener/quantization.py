@@ -10,6 +10,11 @@ Every other component, the CRF head and the listener included, is saved
 unchanged. The config also holds the int8 kernels' `engine` ("auto" by
 default: oneDNN on a CPU with int8 dot-product instructions, resolved on the
 machine that loads it).
+
+`runtime="onnx"` writes `spacy_cluener.OnnxTransformerModel.v1` instead: BERT
+exported to ONNX, its weights int8 by onnxruntime's dynamic quantisation, run
+by an onnxruntime session (needs the `onnx` extra; docs/transformer.md says
+where it pays).
 """
 import os
 import shutil
@@ -22,8 +27,11 @@ from spacy.util import load_config
 from thinc.api import get_torch_default_device
 
 from .errors import Errors
+from .layers.onnx_transformer import ARCHITECTURE as ONNX_ARCHITECTURE
 from .layers.pytorch_int8 import check_cpu, check_int8_available, resolve_engine
 from .layers.quantized_transformer import ARCHITECTURE, FP32_ARCHITECTURES, INT8_ARCHITECTURES
+
+RUNTIMES = ("torch", "onnx")
 
 
 def transformer_components(model: Path) -> List[str]:
@@ -36,7 +44,7 @@ def transformer_components(model: Path) -> List[str]:
     for name in names:
         arch = config["components"][name]["model"].get("@architectures")
         if arch not in FP32_ARCHITECTURES:
-            hint = " It is int8 already: serve it as it is." if arch in INT8_ARCHITECTURES else ""
+            hint = " It is int8 already: serve it as it is." if arch in (*INT8_ARCHITECTURES, ONNX_ARCHITECTURE) else ""
             raise ValueError(Errors.E078.format(name=name, model=model, arch=arch,
                                                 allowed=", ".join(FP32_ARCHITECTURES), hint=hint))
     return names
@@ -46,14 +54,16 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
-def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "auto") -> Dict[str, Any]:
+def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "auto",
+             runtime: str = "torch") -> Dict[str, Any]:
     """Write `model`'s pipeline with int8 transformer weights to `output`.
 
     model (Union[str, Path]): a trained pipeline directory with a
         `transformer` component (spacy-transformers.TransformerModel.v1-v3).
     output (Union[str, Path]): the new pipeline directory; must not exist.
     engine (str): the int8 kernels, saved in the config: "auto" (resolved
-        where the pipeline loads), "x86", "fbgemm" or "onednn".
+        where the pipeline loads), "x86", "fbgemm" or "onednn" (runtime "torch" only).
+    runtime (str): "torch" (PyTorch's int8 Linear layers) or "onnx" (onnxruntime).
     RETURNS (Dict[str, Any]): the components converted and the sizes on disk
         (bytes) of each one's weights and of both directories.
     """
@@ -61,8 +71,16 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
     if output.exists() or output.is_symlink():
         raise ValueError(Errors.E077.format(path=output))
     check_cpu(get_torch_default_device())
-    check_int8_available()
-    resolved = resolve_engine(engine)
+    if runtime not in RUNTIMES:
+        raise ValueError(Errors.E076.format(problem=f"runtime {runtime!r} is not one of {', '.join(RUNTIMES)}"))
+    if runtime == "onnx":
+        from .layers.onnx_shim import import_onnxruntime
+
+        import_onnxruntime()
+        resolved = None
+    else:
+        check_int8_available()
+        resolved = resolve_engine(engine)
     if not (model / "config.cfg").is_file():
         # spaCy's own message for a path that is not a pipeline directory
         raise OSError(f"[E050] Can't find model '{model}': quantize reads a pipeline directory (with config.cfg).")
@@ -70,8 +88,11 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
     # the saved fp32 weights load into the int8 architecture, which quantises them
     overrides = {}
     for name in names:
-        overrides[f"components.{name}.model.@architectures"] = ARCHITECTURE
-        overrides[f"components.{name}.model.engine"] = engine
+        if runtime == "onnx":
+            overrides[f"components.{name}.model.@architectures"] = ONNX_ARCHITECTURE
+        else:
+            overrides[f"components.{name}.model.@architectures"] = ARCHITECTURE
+            overrides[f"components.{name}.model.engine"] = engine
     nlp = spacy.load(model, config=overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
     # written beside OUTPUT, then renamed: an interrupted run leaves no half pipeline
@@ -86,7 +107,8 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
         "model": str(model),
         "output": str(output),
         "components": names,
-        "engine": engine,
+        "runtime": runtime,
+        "engine": engine if runtime == "torch" else None,
         "engine_here": resolved,
         "weights_bytes": {name: {"fp32": (model / name / "model").stat().st_size,
                                  "int8": (output / name / "model").stat().st_size} for name in names},

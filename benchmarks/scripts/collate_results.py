@@ -507,6 +507,16 @@ def mb(n_bytes: float) -> str:
     return f"{n_bytes / 1e6:,.1f}"
 
 
+def engines(r: Dict) -> str:
+    """Which int8 kernels the `int8` rows ran (a run from before `--engine` has no `int8_engine`)."""
+    if "int8_engine" not in r:
+        return " `int8`: torch's default engine (the run predates `quantize --engine`)."
+    text = f" `int8`: `quantize`'s default `--engine auto`, which chose `{r['int8_engine']}` on this CPU"
+    if "int8-x86" in r["variants"]:
+        text += "; `int8-x86`: `--engine x86`, torch's default"
+    return text + "."
+
+
 def int8_speed(name: str, command_name: str) -> Callable[[str], List[str]]:
     """The speed table (variant x threads x mode) of an int8_cost.py result."""
 
@@ -523,7 +533,7 @@ def int8_speed(name: str, command_name: str) -> Callable[[str], List[str]]:
                  f"passes ({link(rel(path), rel(path), prefix)}; {command(command_name, prefix)}). "
                  "Batched: `nlp.pipe`, batches of "
                  f"{s['batch_size']}; single: `nlp(text)` one text at a time. × fp32: characters per CPU second "
-                 "over fp32's, same threads and mode.", ""]
+                 "over fp32's, same threads and mode." + engines(r), ""]
         rows = []
         for variant, v in r["variants"].items():
             for threads, modes in v["threads"].items():
@@ -533,7 +543,7 @@ def int8_speed(name: str, command_name: str) -> Callable[[str], List[str]]:
                                  "1.00×" if ratio is None else f"{ratio['cpu']:.2f}×"])
         lines += table(["variant", "threads", "mode", "chars/s (wall)", "chars per CPU second", "× fp32 (CPU)"], rows)
         goals = r.get("goals", {})
-        for variant in ("int8", "onnx-int8"):
+        for variant in ("int8", "int8-x86", "onnx-int8"):
             one = goals.get(f"{variant}_speedup_1_thread_cpu")
             if not one:
                 continue
@@ -699,6 +709,8 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "docs/transformer.md": {
         "INT8-COST": int8_speed("int8_cost.json", "int8-cost"),
         "ONNX-ENCODER": int8_speed("onnx_encoder.json", "onnx-encoder"),
+        "INT8-COST-AVX2": int8_speed("int8_cost_amd_epyc.json", "int8-cost"),
+        "ONNX-ENCODER-AVX2": int8_speed("onnx_encoder_amd_epyc.json", "onnx-encoder"),
         "INT8-AGREEMENT": int8_agreement,
     },
 }

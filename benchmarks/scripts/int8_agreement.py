@@ -2,7 +2,8 @@
 agreement and dev F of the `quantize` output (`int8`, kernels chosen by
 `--engine auto`; `int8-x86` too, where auto chose another engine than
 torch's default) (and, with --onnx, of the
-pipeline whose BERT runs in onnxruntime, fp32 and int8) on a dev corpus.
+pipeline whose BERT runs in onnxruntime: fp32, a benchmark-only stand-in,
+and int8, `quantize --runtime onnx`) on a dev corpus.
 
     python scripts/int8_agreement.py MODEL DEV.spacy --output results/int8_agreement.json [--onnx] [--n-docs 0]
 
@@ -26,7 +27,7 @@ import typer
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from bench.int8 import export_onnx, quantize_onnx, use_onnx
+from bench.int8 import export_onnx, use_onnx
 from bench.record import commit, cpu_model
 from spacy_cluener.cli import run_script
 from spacy_cluener.quantization import quantize
@@ -89,7 +90,6 @@ def main(
             shim._hfmodel.transformer.save_pretrained(bert)
             shim._hfmodel.tokenizer.save_pretrained(bert)
             files = {"onnx-fp32": export_onnx(bert, tmp / "bert.onnx")}
-            files["onnx-int8"] = quantize_onnx(files["onnx-fp32"], tmp / "bert.int8.onnx")
 
             def with_onnx(path):
                 def load():
@@ -99,6 +99,14 @@ def main(
                 return load
 
             variants.update({name: with_onnx(path) for name, path in files.items()})
+            quantize(model, tmp / "onnx-int8", runtime="onnx")
+
+            def load_onnx_int8():
+                nlp = spacy.load(tmp / "onnx-int8")
+                nlp.get_pipe("transformer").model.layers[0].shims[0].set_threads(1)
+                return nlp
+
+            variants["onnx-int8"] = load_onnx_int8
         for name, load in variants.items():
             nlp = load()
             row = agreement(reference, entities(nlp, texts))

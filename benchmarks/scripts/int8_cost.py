@@ -9,10 +9,12 @@ depend on the weights), and its `python -m spacy_cluener quantize` copy.
 Variants: `fp32` (the trained pipeline as it is), `int8` (its quantize
 output, int8 kernels chosen by `--engine auto`: oneDNN on a CPU with int8
 dot-product instructions), `int8-x86` (the same with `--engine x86`, torch's
-default engine, what quantize packed for before it had `--engine`), and, for the ONNX question of the issue, `onnx-fp32` / `onnx-int8`:
-the same pipeline whose BERT module is replaced by an onnxruntime session on
-the exported encoder (its int8 copy by onnxruntime's dynamic quantisation),
-everything else unchanged (bench/int8.py; needs `pip install onnx onnxruntime`).
+default engine, what quantize packed for before it had `--engine`), and, for the ONNX question of the issue, `onnx-int8`:
+`quantize --runtime onnx`'s output (BERT exported to ONNX, int8 by
+onnxruntime's dynamic quantisation, run by an onnxruntime session in the
+pipeline), and `onnx-fp32`: the fp32 pipeline whose BERT module is replaced by
+a session on the fp32 export (a benchmark-only stand-in, bench/int8.py).
+Both need `pip install spacy-cluener[onnx]`.
 
 Each variant runs in its own process: it loads the pipeline (RSS after
 loading), then for each thread count (torch.set_num_threads; the ONNX
@@ -43,7 +45,6 @@ from bench.int8 import (
     make_trf_pipeline,
     parse_child,
     profile_pass,
-    quantize_onnx,
     reset_peak,
     rss_mb,
     speedups,
@@ -69,6 +70,9 @@ def child(model: str, onnx: Optional[str], texts_file: str, threads: str, repeat
     nlp = spacy.load(model)
     if onnx:
         use_onnx(nlp, Path(onnx), 1)
+    trf_shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    if hasattr(trf_shim, "set_threads"):  # quantize --runtime onnx: its session's threads
+        trf_shim.set_threads(1)
     import gc
 
     gc.collect()
@@ -79,6 +83,8 @@ def child(model: str, onnx: Optional[str], texts_file: str, threads: str, repeat
         torch.set_num_threads(n)
         if onnx:
             use_onnx(nlp, Path(onnx), n)
+        if hasattr(trf_shim, "set_threads"):
+            trf_shim.set_threads(n)
         result["threads"][str(n)] = time_modes(nlp, texts, repeats, batch_size)
         print(f"  {n} thread(s): " + ", ".join(f"{mode} {row['chars_per_cpu_s']:,} chars/CPU s "
                                               f"({row['chars_per_s']:,}/s wall)"
@@ -89,6 +95,8 @@ def child(model: str, onnx: Optional[str], texts_file: str, threads: str, repeat
         torch.set_num_threads(1)
         if onnx:
             use_onnx(nlp, Path(onnx), 1)
+        if hasattr(trf_shim, "set_threads"):
+            trf_shim.set_threads(1)
         result["profile"] = profile_pass(nlp, texts, batch_size)
     print(PREFIX + json.dumps(result), flush=True)
 
@@ -149,12 +157,13 @@ def main(
 
             result["machine"]["onnxruntime"] = onnxruntime.__version__
             onnx_files["onnx-fp32"] = export_onnx(bert, tmp / "bert.onnx")
-            onnx_files["onnx-int8"] = quantize_onnx(onnx_files["onnx-fp32"], tmp / "bert.int8.onnx")
-            result["size_bytes"]["onnx_encoder"] = {k.split("-")[1]: p.stat().st_size for k, p in onnx_files.items()}
+            quantize(fp32, tmp / "onnx-int8", runtime="onnx")
+            result["size_bytes"]["onnx_encoder"] = {"fp32": onnx_files["onnx-fp32"].stat().st_size,
+                                                    "int8": (tmp / "onnx-int8" / "transformer" / "model").stat().st_size}
         texts_file = tmp / "texts.json"
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf8")
         for name in names:
-            model = tmp / (name if name in ("int8", "int8-x86") else "fp32")
+            model = tmp / (name if name in ("int8", "int8-x86", "onnx-int8") else "fp32")
             args = json.dumps({"model": str(model), "onnx": str(onnx_files[name]) if name in onnx_files else None,
                                "texts": str(texts_file)})
             cmd = [sys.executable, __file__, "--output", str(output), "--child", args, "--threads", threads,

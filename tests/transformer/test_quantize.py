@@ -24,32 +24,9 @@ from spacy_cluener.layers.pytorch_int8 import STATE_FORMAT, is_quantized
 from spacy_cluener.layers.quantized_transformer import ARCHITECTURE, INT8_ARCHITECTURES, STATE_KEY
 from spacy_cluener.quantization import quantize
 
-from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp, train_from_config
+from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp
 
 TEXTS = [text for text, _ in TRAIN_DATA] + ["张三和李四在北京天安门", "", "王五去了腾讯公司上海分部做工程师"]
-
-
-def train_trf(tiny_bert, steps: int = 40, **overrides):
-    """configs/trf_crf.cfg on the tiny BERT, trained on TRAIN_DATA until it
-    finds their entities (about 30 steps; no warmup, high rates)."""
-    config = util.load_config(TRF_CONFIG, overrides={
-        "components.transformer.model.name": str(tiny_bert),
-        "components.crf_ner.model.dropout": 0.0,
-        "training.optimizer.learn_rate.warmup_steps": 1,
-        "training.optimizer.learn_rate.initial_rate": 1e-3,
-        "training.optimizer.head_learn_rate.initial_rate": 1e-2,
-        **overrides,
-    }, interpolate=False).interpolate()
-    return train_from_config(config, steps, step_schedules=True)
-
-
-@pytest.fixture(scope="module")
-def fp32_dir(tiny_bert, tmp_path_factory):
-    nlp = train_trf(tiny_bert)
-    assert [ents(doc) for doc in nlp.pipe(t for t, _ in TRAIN_DATA)] == [gold for _, gold in TRAIN_DATA]
-    path = tmp_path_factory.mktemp("quantize") / "fp32"
-    nlp.to_disk(path)
-    return path
 
 
 @pytest.fixture(scope="module")

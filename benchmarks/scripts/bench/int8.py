@@ -48,40 +48,14 @@ def make_trf_pipeline(bert: Path, out: Path, texts: Sequence[str]) -> Path:
 # --- ONNX Runtime in place of the torch module (benchmark only)
 
 
-def export_onnx(bert: Path, out: Path, opset: int = 17) -> Path:
-    """The BERT of `bert` (a saved BertModel) as ONNX: inputs input_ids,
-    attention_mask, token_type_ids (batch and length dynamic), output
-    last_hidden_state (the pooler is left out: the pipeline does not read it)."""
-    import torch
+def export_onnx(bert: Path, out: Path) -> Path:
+    """The fp32 ONNX graph of the BertModel saved in `bert` (the package's
+    export, which `quantize --runtime onnx` quantises): for `onnx-fp32`."""
     import transformers
 
-    model = transformers.BertModel.from_pretrained(bert, attn_implementation="eager").eval()
+    from spacy_cluener.layers.onnx_shim import export_onnx as export
 
-    class LastHidden(torch.nn.Module):
-        def __init__(self, bert_model):
-            super().__init__()
-            self.bert = bert_model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
-
-    ids = torch.ones((2, 16), dtype=torch.long)
-    axes = {0: "batch", 1: "length"}
-    torch.onnx.export(LastHidden(model), (ids, ids, torch.zeros_like(ids)), str(out),
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["last_hidden_state"], opset_version=opset, dynamo=False,
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                                    "last_hidden_state": axes})
-    return out
-
-
-def quantize_onnx(src: Path, out: Path) -> Path:
-    """onnxruntime's dynamic int8 quantisation of the MatMul weights (QInt8)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8)
-    return out
+    return export(transformers.BertModel.from_pretrained(bert), out)
 
 
 def use_onnx(nlp, onnx_path: Path, threads: int) -> None:
