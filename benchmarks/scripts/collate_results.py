@@ -603,13 +603,15 @@ def int8_agreement(prefix: str) -> List[str]:
              f"({link(rel(path), rel(path), prefix)}; {command('int8-agreement', prefix)}). Agreement: the variant's "
              "entities scored against fp32's as gold (F, %); identical: docs with exactly fp32's entities (%)." + curve, ""]
     lines += table(["variant", "agreement F", "identical docs", "dev micro F", "dev macro F", "Δ micro F"], rows)
-    goals, int8 = r.get("goals", {}), r["variants"].get("int8")
-    if goals and int8:
-        met = (int8["agreement_f"] >= goals["agreement_f_at_least"]
-               and abs(int8["dev_f_minus_fp32"]) <= goals["dev_f_within"])
-        lines += ["", f"Goal: int8 agreement ≥ {pct(goals['agreement_f_at_least'])} % and dev F within "
-                  f"{100 * goals['dev_f_within']:.1f} of fp32: {pct(int8['agreement_f'])} %, "
-                  f"{100 * int8['dev_f_minus_fp32']:+.2f}" + (" — met." if met else " — **not met**.")]
+    goals = r.get("goals", {})
+    for name in ("int8", "int8-x86", "onnx-int8"):
+        v = r["variants"].get(name)
+        if not goals or v is None:
+            continue
+        met = v["agreement_f"] >= goals["agreement_f_at_least"] and abs(v["dev_f_minus_fp32"]) <= goals["dev_f_within"]
+        lines += ["", f"Goal: {name} agreement ≥ {pct(goals['agreement_f_at_least'])} % and dev F within "
+                  f"{100 * goals['dev_f_within']:.1f} of fp32: {pct(v['agreement_f'])} %, "
+                  f"{100 * v['dev_f_minus_fp32']:+.2f}" + (" — met." if met else " — **not met**.")]
     return lines
 
 

@@ -101,6 +101,16 @@ class OrtBert(torch.nn.Module):
     def device(self) -> torch.device:
         return torch.device("cpu")
 
+    def __getstate__(self):
+        # a session cannot be pickled or copied: the graph and threads make a new one
+        state = self.__dict__.copy()
+        state.pop("session", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.set_threads(self.threads)
+
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, **kwargs) -> BaseModelOutput:
         wanted = [key for key in ("output_hidden_states", "output_attentions") if kwargs.get(key)]
         if wanted:

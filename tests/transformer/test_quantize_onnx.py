@@ -105,6 +105,24 @@ def test_threads_setting(onnx_dir):
         assert numpy.allclose(a, b, atol=1e-5)
 
 
+def test_copy_and_pickle_make_a_new_session(onnx_dir):
+    """spaCy copies models (e.g. replace_listeners) and Ray pickles them: the
+    session is rebuilt from the graph, with the same threads."""
+    import copy
+    import pickle
+
+    nlp = spacy.load(onnx_dir, config={"components.transformer.model.threads": 1})
+    model = nlp.get_pipe("transformer").model
+    before = hidden_states(nlp, TEXTS[:3])
+    original = shim(nlp)._model
+    for ort in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        assert isinstance(ort, onnx_shim.OrtBert) and ort.session is not original.session
+        assert ort.graph == original.graph and ort.session.get_session_options().intra_op_num_threads == 1
+    nlp.get_pipe("transformer").model = copy.deepcopy(model)
+    for a, b in zip(before, hidden_states(nlp, TEXTS[:3])):
+        assert numpy.array_equal(a, b)
+
+
 def test_update_and_initialize_are_refused(onnx_dir):
     nlp = spacy.load(onnx_dir)
     with pytest.raises(ValueError, match=r"\[E079\]"):
