@@ -483,6 +483,32 @@ def _speed_profile(path: Path, command_name: str, prefix: str) -> List[str]:
 IDENTITY_RUNS = {"before": "before issue 27 (`b5df239`)", "head": "this commit", "numpy_blas": "this commit + `numpy_blas`"}
 
 
+def onnx_tok2vec(prefix: str) -> List[str]:
+    """The fast pipeline one text at a time with its tok2vec served by an ONNX graph (onnx_tok2vec.py)."""
+    path = RESULTS / "onnx_tok2vec.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('onnx-tok2vec', prefix)}."]
+    base = r["pipeline"]["thinc"]
+    lines = [f"`{r['model']}`{' + `numpy_blas`' if r['numpy_blas'] else ''}, {r['n_docs']:,} MSRA test sentences one "
+             f"at a time (`nlp(text)`), one thread, {r['run']['cpu']}, commit `{r['run']['commit']}` "
+             f"({link(rel(path), rel(path), prefix)}; {command('onnx-tok2vec', prefix)}). tok2vec: its CPU time per "
+             "doc alone (the features: the hashed keys and the lexicon's features, which stay numpy); identical: "
+             "docs whose entities are the thinc pipeline's; dev F: CLUENER dev.", ""]
+    rows = []
+    for name, row in r["pipeline"].items():
+        dev = row.get("dev")
+        rows.append([f"`{name}`" if name != "thinc" else "thinc (as shipped)",
+                     f"{r['tok2vec_us_per_doc'][name]:,.0f} µs",
+                     num(row["chars_per_cpu_s"]), f"{row['chars_per_cpu_s'] / base['chars_per_cpu_s']:.2f}×",
+                     pct(row["identical_docs"]) + " %", pct(dev["ents_f"]) if dev else "–",
+                     "–" if name == "thinc" else f"{r['max_abs_diff'][name]:.1e}"])
+    lines += table(["tok2vec", "tok2vec per doc", "pipeline chars per CPU second", "× thinc", "identical docs",
+                    "dev F", "largest vector difference"], rows)
+    lines += ["", f"The features alone: {r['tok2vec_us_per_doc']['features only']:,.0f} µs per doc."]
+    return lines
+
+
 def speed_identity(prefix: str) -> List[str]:
     """Entity hashes of one model under the code before and after issue 27."""
     found = {key: load(RESULTS / f"prediction_identity_{key}.json") for key in IDENTITY_RUNS}
@@ -707,6 +733,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "SPEED-PROFILE": speed_profile_of("speed_profile.json", "speed-profile"),
         "SPEED-PROFILE-FAST": speed_profile_of("speed_profile_fast.json", "speed-profile-fast"),
         "SPEED-IDENTITY": speed_identity,
+        "ONNX-TOK2VEC": onnx_tok2vec,
     },
     "docs/transformer.md": {
         "INT8-COST": int8_speed("int8_cost.json", "int8-cost"),

@@ -99,3 +99,22 @@ def test_lac_speed_scores_a_perfect_tagger(data_dir, tmp_path):
     [(text, tags)] = module.read_msra(tmp_path / "t.txt")
     assert text == "张三在北京"
     assert module.bio_entities(tags) == module.lac_entities([("张三", "PER"), ("在", "p"), ("北京", "LOC")])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
+                    reason="needs onnx and onnxruntime")
+def test_onnx_tok2vec_matches_thinc(data_dir, small_model, tmp_path):
+    """onnx_tok2vec.py: the tok2vec rebuilt as an ONNX graph gives thinc's
+    vectors (fp32) and the pipeline's own entities, and every figure is written."""
+    output = tmp_path / "onnx_tok2vec.json"
+    proc = _run(data_dir, "onnx_tok2vec.py", str(small_model), str(data_dir / "msra" / "test.txt"), "--output",
+                str(output), "--n-docs", "20", "--no-numpy-blas")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(output.read_text(encoding="utf8"))
+    assert result["max_abs_diff"]["onnx-fp32"] < 1e-4
+    assert result["pipeline"]["onnx-fp32"]["identical_docs"] == 1.0
+    assert set(result["pipeline"]) == {"thinc", "onnx-fp32", "onnx-int8"}
+    for row in result["pipeline"].values():
+        assert positive_finite(row["chars_per_cpu_s"]) and 0 <= row["identical_docs"] <= 1
+    for value in result["tok2vec_us_per_doc"].values():
+        assert positive_finite(value)
