@@ -90,7 +90,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E037 = ("ChunkedTok2Vec: chunk_size {chunk_size} must be more than twice the overlap "
             "{overlap}, and the overlap 0 or more: each window keeps its centre, "
             "chunk_size - 2 x overlap tokens.")
-    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows (is_train=False). "
+    E038 = ("ChunkedTok2Vec: no gradient for a prediction made in windows or by its ONNX graph (is_train=False). "
             "Call the model with is_train=True to train it.")
     # E039-E044: lexicon features
     E039 = ("{path}:{line}: not UTF-8 ({err}); save the dictionary as UTF-8 (jieba's "
@@ -157,3 +157,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E081 = ("An ONNX transformer (spacy_cluener.OnnxTransformerModel.v1) is made from a trained fp32 pipeline "
             "by `python -m spacy_cluener quantize MODEL OUTPUT --runtime onnx`; it cannot be initialized or "
             "trained. Train with spacy-transformers.TransformerModel.v3, then quantize.")
+    E082 = ("spacy_cluener.ChunkedTok2Vec.v2 with onnx = {mode!r} needs {package}, which is not installed: "
+            "pip install spacy-cluener[onnx], or set onnx = \"off\".")
+    E083 = ("spacy_cluener.ChunkedTok2Vec.v2 cannot compile this tok2vec to ONNX: {problem}. The graph covers "
+            "spacy_cluener.CharNgramEmbed (with or without SoftLexicon) + spacy.MaxoutWindowEncoder.v2 "
+            "(configs/cnn_crf.cfg); set onnx = \"off\" for other layers.")

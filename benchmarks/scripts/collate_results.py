@@ -484,29 +484,27 @@ IDENTITY_RUNS = {"before": "before issue 27 (`b5df239`)", "head": "this commit",
 
 
 def onnx_tok2vec(prefix: str) -> List[str]:
-    """The fast pipeline one text at a time with its tok2vec served by an ONNX graph (onnx_tok2vec.py)."""
+    """One text at a time with ChunkedTok2Vec.v2's onnx setting (onnx_tok2vec.py)."""
     path = RESULTS / "onnx_tok2vec.json"
     r = load(path)
     if r is None:
         return [f"Not yet run: {command('onnx-tok2vec', prefix)}."]
-    base = r["pipeline"]["thinc"]
+    base = r["pipeline"]["off"]
     lines = [f"`{r['model']}`{' + `numpy_blas`' if r['numpy_blas'] else ''}, {r['n_docs']:,} MSRA test sentences one "
              f"at a time (`nlp(text)`), one thread, {r['run']['cpu']}, commit `{r['run']['commit']}` "
-             f"({link(rel(path), rel(path), prefix)}; {command('onnx-tok2vec', prefix)}). tok2vec: its CPU time per "
-             "doc alone (the features: the hashed keys and the lexicon's features, which stay numpy); identical: "
-             "docs whose entities are the thinc pipeline's; dev F: CLUENER dev.", ""]
+             f"({link(rel(path), rel(path), prefix)}; {command('onnx-tok2vec', prefix)}). tok2vec: its CPU time "
+             "per doc alone, features included; identical: docs whose entities are those of `onnx = \"off\"`; "
+             "dev F: CLUENER dev, each text through `nlp(text)`.", ""]
     rows = []
-    for name, row in r["pipeline"].items():
-        dev = row.get("dev")
-        rows.append([f"`{name}`" if name != "thinc" else "thinc (as shipped)",
-                     f"{r['tok2vec_us_per_doc'][name]:,.0f} µs",
+    for setting, row in r["pipeline"].items():
+        dev = row.get("dev_one_at_a_time")
+        rows.append([f'`onnx = "{setting}"`' + (" (thinc)" if setting == "off" else ""),
+                     f"{r['tok2vec_us_per_doc'][setting]:,.0f} µs",
                      num(row["chars_per_cpu_s"]), f"{row['chars_per_cpu_s'] / base['chars_per_cpu_s']:.2f}×",
                      pct(row["identical_docs"]) + " %", pct(dev["ents_f"]) if dev else "–",
-                     "–" if name == "thinc" else f"{r['max_abs_diff'][name]:.1e}"])
-    lines += table(["tok2vec", "tok2vec per doc", "pipeline chars per CPU second", "× thinc", "identical docs",
-                    "dev F", "largest vector difference"], rows)
-    lines += ["", f"The features alone: {r['tok2vec_us_per_doc']['features only']:,.0f} µs per doc."]
-    return lines
+                     "–" if setting == "off" else f"{r['max_abs_diff'][setting]:.1e}"])
+    return lines + table(["setting", "tok2vec per doc", "pipeline chars per CPU second", "× off", "identical docs",
+                          "dev F", "largest vector difference"], rows)
 
 
 def speed_identity(prefix: str) -> List[str]:

@@ -104,16 +104,16 @@ def test_lac_speed_scores_a_perfect_tagger(data_dir, tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
                     reason="needs onnx and onnxruntime")
 def test_onnx_tok2vec_matches_thinc(data_dir, small_model, tmp_path):
-    """onnx_tok2vec.py: the tok2vec rebuilt as an ONNX graph gives thinc's
-    vectors (fp32) and the pipeline's own entities, and every figure is written."""
+    """onnx_tok2vec.py: ChunkedTok2Vec.v2 with onnx = "fp32" gives thinc's
+    vectors and the pipeline's own entities, and every figure is written."""
     output = tmp_path / "onnx_tok2vec.json"
     proc = _run(data_dir, "onnx_tok2vec.py", str(small_model), str(data_dir / "msra" / "test.txt"), "--output",
                 str(output), "--n-docs", "20", "--no-numpy-blas")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(output.read_text(encoding="utf8"))
-    assert result["max_abs_diff"]["onnx-fp32"] < 1e-4
-    assert result["pipeline"]["onnx-fp32"]["identical_docs"] == 1.0
-    assert set(result["pipeline"]) == {"thinc", "onnx-fp32", "onnx-int8"}
+    assert result["max_abs_diff"]["fp32"] < 1e-4
+    assert result["pipeline"]["fp32"]["identical_docs"] == 1.0
+    assert list(result["pipeline"]) == ["off", "fp32", "int8"]
     for row in result["pipeline"].values():
         assert positive_finite(row["chars_per_cpu_s"]) and 0 <= row["identical_docs"] <= 1
     for value in result["tok2vec_us_per_doc"].values():
