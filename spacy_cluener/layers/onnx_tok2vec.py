@@ -78,14 +78,12 @@ def check_structure(tok2vec: Model) -> None:
         raise ValueError(Errors.E083.format(problem="; ".join(problems)))
 
 
-def _weights(tok2vec: Model) -> List:
-    """The weight arrays the graph copies, in a fixed order."""
-    arrays = [m.get_param("E") for m in find(tok2vec, "hashembed")]
-    for layer in find(tok2vec, "maxout"):
-        arrays += [layer.get_param("W"), layer.get_param("b")]
-    for layer in find(tok2vec, "layernorm"):
-        arrays += [layer.get_param("G"), layer.get_param("b")]
-    return arrays
+def _weight_slots(tok2vec: Model) -> List[Tuple[Model, str]]:
+    """(layer, param name) of every weight the graph copies, in a fixed order."""
+    slots = [(m, "E") for m in find(tok2vec, "hashembed")]
+    slots += [(m, name) for m in find(tok2vec, "maxout") for name in ("W", "b")]
+    slots += [(m, name) for m in find(tok2vec, "layernorm") for name in ("G", "b")]
+    return slots
 
 
 def build_graph(tok2vec: Model):
@@ -139,13 +137,14 @@ def feature_fn(tok2vec: Model) -> Callable[[Doc], Tuple[numpy.ndarray, numpy.nda
     tables = find(tok2vec, "hashembed")[:4]
     features = find(tok2vec, "char_ngram_features")[0]
     lexicons = find(tok2vec, "soft_lexicon")
-    offsets = numpy.cumsum([0] + [t.get_param("E").shape[0] for t in tables])[:-1]
+    rows = [t.get_param("E").shape[0] for t in tables]
+    offsets = numpy.cumsum([0] + rows)[:-1]
+    seeds = [t.attrs["seed"] for t in tables]
     ops = tok2vec.ops
 
     def run(doc: Doc):
         (ids,) = features.predict([doc])
-        keys = [ops.hash(ops.as_contig(ids[:, i]), t.attrs["seed"]) % t.get_param("E").shape[0] + offsets[i]
-                for i, t in enumerate(tables)]
+        keys = [ops.hash(ops.as_contig(ids[:, i]), seeds[i]) % rows[i] + offsets[i] for i in range(len(tables))]
         keys = numpy.concatenate(keys, axis=1).astype("int64")
         lexicon = lexicons[0].predict([doc])[0] if lexicons else numpy.zeros((len(doc), 0), dtype="float32")
         return keys, numpy.ascontiguousarray(lexicon, dtype="float32")
@@ -179,7 +178,9 @@ class CompiledTok2Vec:
     def __init__(self, tok2vec: Model, mode: str, example: Doc):
         import onnxruntime
 
-        self.weights = _weights(tok2vec)
+        # the layers are found once: walking the tree on every call costs more than the graph saves
+        self.slots = _weight_slots(tok2vec)
+        self.weights = [layer.get_param(name) for layer, name in self.slots]
         options = onnxruntime.SessionOptions()
         # one doc is too little work to share: the caller's thread, as thinc does
         options.intra_op_num_threads = options.inter_op_num_threads = 1
@@ -187,9 +188,9 @@ class CompiledTok2Vec:
         self.session = onnxruntime.InferenceSession(self.graph, options, providers=["CPUExecutionProvider"])
         self.features = feature_fn(tok2vec)
 
-    def is_current(self, tok2vec: Model) -> bool:
-        now = _weights(tok2vec)
-        return len(now) == len(self.weights) and all(a is b for a, b in zip(now, self.weights))
+    def is_current(self) -> bool:
+        """Whether every weight array is still the one the graph was built from."""
+        return all(layer.get_param(name) is array for (layer, name), array in zip(self.slots, self.weights))
 
     def __call__(self, doc: Doc) -> Floats2d:
         keys, lexicon = self.features(doc)
@@ -209,7 +210,7 @@ def predict_one(model: Model, doc: Doc, mode: str) -> Optional[Floats2d]:
     if not isinstance(model.ops, NumpyOps) or len(doc) == 0:
         return None
     compiled = _COMPILED.get(model.id)
-    if compiled is None or not compiled.is_current(model):
+    if compiled is None or not compiled.is_current():
         compiled = _COMPILED[model.id] = CompiledTok2Vec(model, mode, doc)
         while len(_COMPILED) > MAX_COMPILED:
             _COMPILED.popitem(last=False)
