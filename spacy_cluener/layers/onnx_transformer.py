@@ -52,28 +52,8 @@ def build_onnx_transformer_model(
     threads (int): onnxruntime's intra-op threads; 0: onnxruntime's default (one per physical core).
     RETURNS (Model[List[Doc], "FullTransformerBatch"]): the transformer model.
     """
-    from spacy_transformers.layers.transformer_model import TransformerModel
-
     from .onnx_shim import OnnxHFShim, init_onnx
+    from .quantized_transformer import with_shim
 
-    model = TransformerModel(
-        name,
-        get_spans,
-        dict(tokenizer_config or {}),
-        dict(transformer_config or {}),
-        mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config or {}),
-    )
-    wrapper = model.layers[0]
-    old = wrapper.shims[0]
-    wrapper.shims[0] = OnnxHFShim(
-        old._hfmodel,
-        mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config or {}),
-        config_cls=old.config_cls,
-        model_cls=old.model_cls,
-        tokenizer_cls=old.tokenizer_cls,
-        threads=threads,
-    )
-    model.init = init_onnx
-    return model
+    return with_shim(OnnxHFShim, init_onnx, name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+                     grad_scaler_config, threads=threads)

@@ -92,9 +92,17 @@ def build_quantized_transformer_model(
 
 def _build(name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config,
            engine: Optional[str]) -> Model[List[Doc], "FullTransformerBatch"]:
-    from spacy_transformers.layers.transformer_model import TransformerModel
-
     from .hf_int8_shim import Int8HFShim, init_int8
+
+    return with_shim(Int8HFShim, init_int8, name, get_spans, tokenizer_config, transformer_config,
+                     mixed_precision, grad_scaler_config, engine=engine)
+
+
+def with_shim(shim_cls, init: Callable, name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+              grad_scaler_config, **shim_kwargs) -> Model[List[Doc], "FullTransformerBatch"]:
+    """spacy-transformers' `TransformerModel` with its HFShim replaced by
+    `shim_cls` (HFShim's own arguments, and `shim_kwargs`) and its init by `init`."""
+    from spacy_transformers.layers.transformer_model import TransformerModel
 
     model = TransformerModel(
         name,
@@ -107,14 +115,14 @@ def _build(name, get_spans, tokenizer_config, transformer_config, mixed_precisio
     wrapper = model.layers[0]
     old = wrapper.shims[0]
     # HFShim's arguments, as HFWrapper gave them; the shim's class is the one change
-    wrapper.shims[0] = Int8HFShim(
+    wrapper.shims[0] = shim_cls(
         old._hfmodel,
         mixed_precision=mixed_precision,
         grad_scaler_config=dict(grad_scaler_config or {}),
         config_cls=old.config_cls,
         model_cls=old.model_cls,
         tokenizer_cls=old.tokenizer_cls,
-        engine=engine,
+        **shim_kwargs,
     )
-    model.init = init_int8
+    model.init = init
     return model
