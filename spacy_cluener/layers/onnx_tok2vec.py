@@ -17,6 +17,7 @@ is_train=True), so it never serves stale weights. Nothing is saved with the
 pipeline. Needs `pip install spacy-cluener[onnx]`.
 """
 import tempfile
+import threading
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -61,7 +62,7 @@ def check_mode(mode: str) -> None:
 def check_structure(tok2vec: Model) -> None:
     """E083 unless `tok2vec` is CharNgramEmbed (4 tables, optional SoftLexicon)
     + MaxoutWindowEncoder, the layers the graph rebuilds."""
-    tables = [m for m in find(tok2vec, "hashembed")]
+    tables = find(tok2vec, "hashembed")
     lexicons = find(tok2vec, "soft_lexicon")
     problems = []
     if not find(tok2vec, "char_ngram_features"):
@@ -202,6 +203,8 @@ class CompiledTok2Vec:
 # not keep its graph alive for long
 _COMPILED: "OrderedDict[int, CompiledTok2Vec]" = OrderedDict()
 MAX_COMPILED = 4
+# one pipeline may serve several threads: the cache's bookkeeping is theirs to share
+_LOCK = threading.Lock()
 
 
 def predict_one(model: Model, doc: Doc, mode: str) -> Optional[Floats2d]:
@@ -209,15 +212,17 @@ def predict_one(model: Model, doc: Doc, mode: str) -> Optional[Floats2d]:
     or None where the graph does not apply (GPU ops, an empty doc)."""
     if not isinstance(model.ops, NumpyOps) or len(doc) == 0:
         return None
-    compiled = _COMPILED.get(model.id)
-    if compiled is None or not compiled.is_current():
-        compiled = _COMPILED[model.id] = CompiledTok2Vec(model, mode, doc)
-        while len(_COMPILED) > MAX_COMPILED:
-            _COMPILED.popitem(last=False)
-    _COMPILED.move_to_end(model.id)
-    return compiled(doc)
+    with _LOCK:
+        compiled = _COMPILED.get(model.id)
+        if compiled is None or not compiled.is_current():
+            compiled = _COMPILED[model.id] = CompiledTok2Vec(model, mode, doc)
+            while len(_COMPILED) > MAX_COMPILED:
+                _COMPILED.popitem(last=False)
+        _COMPILED.move_to_end(model.id)
+    return compiled(doc)  # onnxruntime sessions run concurrently
 
 
 def forget(model: Model) -> None:
     """Drop `model`'s graph (a training pass is about to change its weights in place)."""
-    _COMPILED.pop(model.id, None)
+    with _LOCK:
+        _COMPILED.pop(model.id, None)
