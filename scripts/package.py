@@ -80,9 +80,12 @@ def is_int8(config) -> bool:
 
 
 def is_onnx(config) -> bool:
-    """Whether a transformer of the pipeline runs in ONNX Runtime (`quantize --runtime onnx`)."""
-    return any(str(c.get("model", {}).get("@architectures", "")).startswith("spacy_cluener.OnnxTransformerModel.")
-               for c in config["components"].values())
+    """Whether the pipeline needs ONNX Runtime: a transformer of `quantize --runtime onnx`,
+    or a tok2vec with ChunkedTok2Vec.v2's `onnx` setting on."""
+    models = [c.get("model", {}) for c in config["components"].values()]
+    return any(str(m.get("@architectures", "")).startswith("spacy_cluener.OnnxTransformerModel.")
+               or (m.get("@architectures") == "spacy_cluener.ChunkedTok2Vec.v2" and m.get("onnx", "off") != "off")
+               for m in models)
 
 
 def pip_wheel(src: Path, dist: Path) -> None:
@@ -136,7 +139,7 @@ def main(
         description=f"Chinese NER trained on {DATASETS[trained_on]['name']}: the crf_ner tagger of spacy-cluener "
         f"(pytorch-crf CRF) on {'chinese-bert-wwm-ext' if has_transformer else 'a CNN tok2vec'}"
         f"{' with int8 weights for CPU (spacy_cluener quantize)' if is_int8(config) else ''}"
-        f"{', run by ONNX Runtime' if is_onnx(config) else ''}",
+        f"{', run by ONNX Runtime' if is_onnx(config) and is_int8(config) else ''}",
         author=AUTHOR,
         email="",
         url=URL,
