@@ -73,6 +73,9 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
     check_cpu(get_torch_default_device())
     if runtime not in RUNTIMES:
         raise ValueError(Errors.E076.format(problem=f"runtime {runtime!r} is not one of {', '.join(RUNTIMES)}"))
+    if runtime == "onnx" and engine != "auto":
+        raise ValueError(Errors.E076.format(problem=f"engine {engine!r} chooses torch's int8 kernels, and runtime "
+                                                    "'onnx' runs onnxruntime's: leave --engine out with --runtime onnx"))
     if runtime == "onnx":
         from .layers.onnx_shim import import_onnxruntime
 

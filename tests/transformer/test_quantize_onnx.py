@@ -154,6 +154,10 @@ def test_cli_runtime_onnx_and_unknown_runtime(fp32_dir, onnx_dir, tmp_path):
     assert "ONNX Runtime" in result.output and isinstance(shim(spacy.load(tmp_path / "cli"))._model, onnx_shim.OrtBert)
     result = CliRunner().invoke(app, ["quantize", str(fp32_dir), str(tmp_path / "x"), "--runtime", "tvm"])
     assert result.exit_code == 1 and "[E076]" in result.output and "'tvm'" in result.output
+    result = CliRunner().invoke(app, ["quantize", str(fp32_dir), str(tmp_path / "z"), "--runtime", "onnx",
+                                      "--engine", "onednn"])
+    assert result.exit_code == 1 and "[E076]" in result.output and "--engine" in result.output
+    assert not (tmp_path / "z").exists()
     result = CliRunner().invoke(app, ["quantize", str(onnx_dir), str(tmp_path / "y")])
     assert result.exit_code == 1 and "int8 already" in result.output
 
