@@ -3,7 +3,6 @@
 onnxruntime session on BERT's int8 ONNX graph, which it saves and loads in
 place of the torch weights; the tokenizer and config are HFShim's own."""
 import tempfile
-import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from transformers import AutoModel
 from transformers.modeling_outputs import BaseModelOutput
 
 from ..errors import Errors
-from ..util import quiet_root_logger
+from .onnx_export import export_graph, quantize_graph
 from .pytorch_int8 import check_cpu
 
 # the key of the shim's msgpack that marks an ONNX state (absent: fp32 torch weights)
@@ -57,12 +56,8 @@ def export_onnx(transformer: torch.nn.Module, path: Path) -> Path:
 
     ids = torch.ones((2, 16), dtype=torch.long)
     axes = {0: "batch", 1: "length"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's tracer and deprecation notices
-        torch.onnx.export(LastHidden(eager), (ids, ids, torch.zeros_like(ids)), str(path),
-                          input_names=list(INPUTS), output_names=["last_hidden_state"], opset_version=17,
-                          dynamo=False, dynamic_axes={**{name: axes for name in INPUTS}, "last_hidden_state": axes})
-    return path
+    return export_graph(LastHidden(eager), (ids, ids, torch.zeros_like(ids)), path, INPUTS, ["last_hidden_state"],
+                        {**{name: axes for name in INPUTS}, "last_hidden_state": axes})
 
 
 def export_int8(transformer: torch.nn.Module) -> bytes:
@@ -71,12 +66,7 @@ def export_int8(transformer: torch.nn.Module) -> bytes:
     import_onnxruntime()
     with tempfile.TemporaryDirectory(prefix="spacy_cluener_onnx.") as tmp:
         fp32 = export_onnx(transformer, Path(tmp) / "bert.onnx")
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        int8 = Path(tmp) / "bert.int8.onnx"
-        with quiet_root_logger():  # onnxruntime's quantiser logs a warning per tensor it skips
-            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-        return int8.read_bytes()
+        return quantize_graph(fp32, Path(tmp) / "bert.int8.onnx").read_bytes()
 
 
 class OrtBert(torch.nn.Module):

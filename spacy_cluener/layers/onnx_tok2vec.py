@@ -18,7 +18,6 @@ pipeline. Needs `pip install spacy-cluener[onnx]`.
 """
 import tempfile
 import threading
-import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Tuple
@@ -29,7 +28,7 @@ from thinc.api import Model, NumpyOps
 from thinc.types import Floats2d
 
 from ..errors import Errors
-from ..util import quiet_root_logger
+from .onnx_export import export_graph, quantize_graph
 
 MODES = ("off", "fp32", "int8")
 # hashes per id in thinc's HashEmbed
@@ -158,18 +157,12 @@ def export(tok2vec: Model, mode: str, example: Doc) -> bytes:
     import torch
 
     keys, lexicon = feature_fn(tok2vec)(example)
-    with tempfile.TemporaryDirectory(prefix="spacy_cluener_tok2vec.") as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's tracer and deprecation notices
-        path = Path(tmp) / "tok2vec.onnx"
-        torch.onnx.export(build_graph(tok2vec), (torch.from_numpy(keys), torch.from_numpy(lexicon)), str(path),
-                          input_names=["keys", "lexicon"], output_names=["vectors"], opset_version=17, dynamo=False,
-                          dynamic_axes={"keys": {0: "n"}, "lexicon": {0: "n"}, "vectors": {0: "n"}})
+    with tempfile.TemporaryDirectory(prefix="spacy_cluener_tok2vec.") as tmp:
+        path = export_graph(build_graph(tok2vec), (torch.from_numpy(keys), torch.from_numpy(lexicon)),
+                            Path(tmp) / "tok2vec.onnx", ["keys", "lexicon"], ["vectors"],
+                            {"keys": {0: "n"}, "lexicon": {0: "n"}, "vectors": {0: "n"}})
         if mode == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            with quiet_root_logger():  # onnxruntime's quantiser logs a warning per tensor it skips
-                quantize_dynamic(str(path), str(Path(tmp) / "int8.onnx"), weight_type=QuantType.QInt8)
-            path = Path(tmp) / "int8.onnx"
+            path = quantize_graph(path, Path(tmp) / "int8.onnx")
         return path.read_bytes()
 
 
