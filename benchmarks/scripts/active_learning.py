@@ -1,6 +1,6 @@
 """Does uncertainty first pay? An active-learning simulation on CLUENER train.
 
-    python scripts/active_learning.py CONFIG OUTPUT.json --strategy uncertainty|sequence|random
+    python scripts/active_learning.py CONFIG OUTPUT.json --strategy uncertainty|sequence|errors|random
         [--seed 0] [--start 500] [--add 500] [--rounds 4] [--max-steps 1200] [--threads 1]
 
 Round 0 labels `--start` docs drawn at random (seeded) from the train corpus
@@ -13,7 +13,10 @@ annotator: the lowest entity score first (`uncertainty_score`, with the
 calibration the model carries; a text without entities counts as sure);
 `sequence` takes the texts whose whole predicted tagging is least probable
 (`bench.active_learning.path_probabilities`), which also counts the
-entities the model may have missed.
+entities the model may have missed; `errors` takes the texts with the most
+tags the CRF expects to be wrong (`bench.active_learning.expected_errors`,
+from the marginals), which keeps ranking long texts that `sequence` sees
+all as near-certainly wrong.
 Round 0 is the same for both strategies and is trained once (kept in
 WORK/seedS/round0). The result JSON has one row per round: labelled docs and dev
 precision, recall and F; `collate` turns both strategies into a table and a
@@ -31,14 +34,14 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
-from bench.active_learning import path_probabilities
+from bench.active_learning import expected_errors, path_probabilities
 from bench.record import REPO, record
 from spacy_cluener.annotation.outputs import doc_entities
 from spacy_cluener.cli import run_script
 from spacy_cluener.converters.labelling import uncertainty_score
 from spacy_cluener.evaluation.confidence import enable_scores, scores_key
 
-STRATEGIES = ("uncertainty", "sequence", "random")
+STRATEGIES = ("uncertainty", "sequence", "errors", "random")
 
 
 def train_round(config: str, train: Path, dev: str, out_dir: Path, seed: int, max_steps: int,
@@ -70,11 +73,14 @@ def most_uncertain(model: Path, docs: List, pool: List[int], n: int, strategy: s
                    batch_size: int = 256) -> List[int]:
     """The `n` pool indices the least sure first (ties in pool order): by
     the lowest entity score, as `predict --top n` orders them, or with
-    `strategy="sequence"` by the probability of the whole predicted tagging."""
+    `strategy="sequence"` by the probability of the whole predicted tagging,
+    or with `strategy="errors"` by the most tags expected wrong."""
     nlp = spacy.load(model)
     texts = [docs[i].text for i in pool]
     if strategy == "sequence":
         ranked = [(p, j) for j, p in enumerate(path_probabilities(nlp, texts, batch_size))]
+    elif strategy == "errors":
+        ranked = [(-e, j) for j, e in enumerate(expected_errors(nlp, texts, batch_size))]
     else:
         enable_scores(nlp)
         key = scores_key(nlp)
@@ -87,7 +93,7 @@ def most_uncertain(model: Path, docs: List, pool: List[int], n: int, strategy: s
 def main(
     config: str = typer.Argument(..., help="config, relative to the repository root"),
     output: Path = typer.Argument(..., help="result JSON"),
-    strategy: str = typer.Option(..., "--strategy", help="uncertainty, sequence or random"),
+    strategy: str = typer.Option(..., "--strategy", help="uncertainty, sequence, errors or random"),
     seed: int = typer.Option(0, "--seed"),
     start: int = typer.Option(500, "--start", help="docs labelled in round 0"),
     add: int = typer.Option(500, "--add", help="docs added per round"),

@@ -84,3 +84,38 @@ def test_labelled_totals_per_round(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(out.read_text(encoding="utf8"))["labelled"]["sequence"]["0"]
     assert rows == [{"round": 0, "docs": 1, "chars": 5, "entities": 1}, {"round": 1, "docs": 2, "chars": 11, "entities": 2}]
+
+
+def test_expected_errors_is_the_expected_hamming_distance_of_the_viterbi_path(bench):
+    """The reference: every tagging of a two-character text enumerated, its
+    probability from pytorch-crf's log-likelihood, and the number of tags it
+    differs from the predicted one; their expectation is the score, under
+    the temperature the pipeline carries (a flat one, so that the most
+    probable tag per position is not always the predicted one)."""
+    import itertools
+
+    from spacy_cluener.layers.crf_batch import crf_parameters
+    from spacy_cluener.layers.crf_tagger import get_crf_module
+
+    nlp, _ = train_small_cnn(steps=20)
+    temperature = 4.0
+    nlp.get_pipe("crf_ner").cfg["temperature"] = temperature
+    texts = ["张三", "广州", "我", "上海", ""]
+    errors = bench.expected_errors(nlp, texts)
+    assert errors[-1] == 0.0
+    comp = nlp.get_pipe("crf_ner")
+    start, end, transitions = crf_parameters(get_crf_module(comp.model))
+    crf = CRF(len(start), batch_first=True).double()
+    for param, value in ((crf.start_transitions, start), (crf.end_transitions, end), (crf.transitions, transitions)):
+        param.data = torch.tensor(value, dtype=torch.float64) / temperature
+    docs = list(nlp.pipe(texts[:-1]))
+    emissions = comp.model.predict(docs)
+    for e, scores, tags in zip(errors, emissions, comp._decode(emissions)):
+        length = len(tags)
+        paths = torch.tensor(list(itertools.product(range(len(start)), repeat=length)))
+        em = torch.tensor(numpy.asarray(scores, dtype="float64") / temperature)[None].expand(len(paths), -1, -1)
+        log_p = crf(em, paths, mask=torch.ones(paths.shape, dtype=torch.bool), reduction="none")
+        wrong = (paths != torch.as_tensor(tags)[None]).sum(1).double()
+        reference = float((torch.exp(log_p) * wrong).sum())
+        assert 0.0 <= e <= length
+        assert e == pytest.approx(reference, rel=1e-6, abs=1e-9)

@@ -1,7 +1,8 @@
 """Reading `active-learning`'s results (scripts/active_learning.py): one
 JSON per strategy and seed, for the table (collate_results.py) and the
-chart (plot_active_learning.py); and the `sequence` strategy's score, the
-probability of a doc's whole predicted tagging."""
+chart (plot_active_learning.py); and the scores of the `sequence` and
+`errors` strategies: the probability of a doc's whole predicted tagging,
+and the number of tags of it the CRF expects to be wrong."""
 import json
 import re
 import statistics
@@ -47,18 +48,15 @@ def docs_to_reach(curve: List[dict], target: float) -> Optional[float]:
     return None
 
 
-def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
-    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner:
-    its Viterbi path's likelihood (`crf_log_likelihood`, float64) under the
-    same constraints and temperature as its entity scores; 1.0 for an empty
-    text. Lower = less sure, and a text without entities is not sure by
-    default: missed entities count."""
+def _viterbi_under_posteriors(nlp, texts: Sequence[str], batch_size: int):
+    """Per text: (constrained emissions / T, Viterbi tags, CRF parameters / T),
+    float64, as crf_ner decodes and scores them; None for an empty text."""
     import torch
     from spacy.attrs import IS_SPACE
     from spacy.util import minibatch
 
     from spacy_cluener.layers.crf_batch import crf_parameters
-    from spacy_cluener.layers.crf_likelihood import FORBIDDEN, crf_log_likelihood
+    from spacy_cluener.layers.crf_likelihood import FORBIDDEN
     from spacy_cluener.layers.crf_tagger import get_crf_module
 
     comp = nlp.get_pipe("crf_ner")
@@ -66,7 +64,6 @@ def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List
     params = [torch.tensor(p, dtype=torch.float64) / temperature
               for p in crf_parameters(get_crf_module(comp.model))]
     before = [proc for _, proc in nlp.pipeline[: nlp.pipe_names.index("crf_ner")]]
-    out: List[float] = []
     for batch in minibatch(texts, batch_size):
         docs = [nlp.make_doc(text) for text in batch]
         for proc in before:
@@ -75,13 +72,55 @@ def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List
         emissions = comp.model.predict(docs)
         for doc, scores, tags, space in zip(docs, emissions, comp._decode(emissions, spaces), spaces):
             if not len(doc):
-                out.append(1.0)
+                yield None
                 continue
             scores = numpy.array(scores, dtype="float64")
             allowed = comp._allowed(len(doc), space, None)
             if allowed is not None:
                 scores[~allowed] = FORBIDDEN
-            log_p = crf_log_likelihood(torch.tensor(scores / temperature)[None], torch.as_tensor(tags)[None],
-                                       torch.ones((1, len(doc)), dtype=torch.bool), *params)
-            out.append(float(numpy.exp(log_p.item())))
+            yield torch.tensor(scores / temperature)[None], torch.as_tensor(tags)[None], params
+
+
+def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
+    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner:
+    its Viterbi path's likelihood (`crf_log_likelihood`, float64) under the
+    same constraints and temperature as its entity scores; 1.0 for an empty
+    text. Lower = less sure, and a text without entities is not sure by
+    default: missed entities count."""
+    import torch
+
+    from spacy_cluener.layers.crf_likelihood import crf_log_likelihood
+
+    out: List[float] = []
+    for item in _viterbi_under_posteriors(nlp, texts, batch_size):
+        if item is None:
+            out.append(1.0)
+            continue
+        scores, tags, params = item
+        log_p = crf_log_likelihood(scores, tags, torch.ones(tags.shape, dtype=torch.bool), *params)
+        out.append(float(numpy.exp(log_p.item())))
+    return out
+
+
+def expected_errors(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
+    """Per text, the number of tags of crf_ner's predicted tagging the CRF
+    expects to be wrong: sum over tokens of 1 - P(y_t = predicted tag),
+    from the forward-backward marginals (`crf_marginals`) under the same
+    constraints and temperature as its entity scores; 0.0 for an empty text.
+    Higher = less sure. Unlike the path probability, which is near 0 for
+    every long uncertain text, it keeps ranking them, and it counts the
+    entities the model may have missed."""
+    import torch
+
+    from spacy_cluener.layers.crf_marginals import crf_posteriors, token_marginals
+
+    out: List[float] = []
+    for item in _viterbi_under_posteriors(nlp, texts, batch_size):
+        if item is None:
+            out.append(0.0)
+            continue
+        scores, tags, params = item
+        marginals = token_marginals(crf_posteriors(scores, torch.ones(tags.shape, dtype=torch.bool), *params))
+        right = marginals[0].gather(1, tags[0].long()[:, None]).sum()
+        out.append(float(tags.shape[1] - right))
     return out
