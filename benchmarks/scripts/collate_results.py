@@ -673,16 +673,29 @@ def int8_agreement(prefix: str) -> List[str]:
 
 # How the active-learning sentences name each strategy's order.
 STRATEGY_NAMES = {"uncertainty": "Uncertainty first (the lowest entity score)",
-                  "sequence": "Least sure tagging first (the probability of the whole predicted tagging)"}
+                  "sequence": "Least sure tagging first (the probability of the whole predicted tagging)",
+                  "errors": "Most expected errors first (the tags of the predicted tagging the CRF expects to be wrong)"}
 
 
 def active_learning(prefix: str) -> List[str]:
+    """`active-learning` and `active-learning-sequence`: uncertainty,
+    sequence and random (results/active_learning)."""
+    return active_learning_table(RESULTS / "active_learning", "active-learning", prefix)
+
+
+def active_learning_errors(prefix: str) -> List[str]:
+    """`active-learning-errors`: errors and random, run together
+    (results/active_learning_errors)."""
+    return active_learning_table(RESULTS / "active_learning_errors", "active-learning-errors", prefix)
+
+
+def active_learning_table(folder: Path, name: str, prefix: str) -> List[str]:
     """labelled docs | F per strategy (mean ± sd over seeds), and the goal:
-    uncertainty reaches random's last-round F with <= 70 % of its docs."""
-    folder = RESULTS / "active_learning"
+    each informed order reaches random's last-round F with <= 70 % of its
+    docs."""
     found = curves(folder)
     if not found:
-        return [f"Not yet run: {command('active-learning', prefix)}."]
+        return [f"Not yet run: {command(name, prefix)}."]
     strategies = sorted(found)
     some = next(iter(found[strategies[0]].values()))
     n_seeds = {s: len(found[s]) for s in strategies}
@@ -695,7 +708,7 @@ def active_learning(prefix: str) -> List[str]:
         f"{', '.join(sorted({r['cpu'] for r in runs}))}, commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}; "
         "mean ± sd over "
         + ", ".join(f"{n_seeds[s]} seed{'s' if n_seeds[s] > 1 else ''} ({s})" for s in strategies)
-        + f"; {link(rel(folder), rel(folder), prefix)}; {command('active-learning', prefix)}).",
+        + f"; {link(rel(folder), rel(folder), prefix)}; {command(name, prefix)}).",
         "",
     ]
     rows = []
@@ -752,6 +765,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "CONFIDENCE-COST": confidence_cost,
         "CALIBRATION": calibration,
         "ACTIVE-LEARNING": active_learning,
+        "ACTIVE-LEARNING-ERRORS": active_learning_errors,
         "LEXICON-COST": lexicon_cost,
         "ANNOTATE-COST": annotate_cost,
         "ANNOTATE-MEMORY": annotate_memory,

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from bench.active_learning import curves
 from spacy_cluener.cli import run_script
 
-COLORS = {"uncertainty": "tab:red", "sequence": "tab:green", "random": "tab:blue"}
+COLORS = {"uncertainty": "tab:red", "sequence": "tab:green", "errors": "tab:purple", "random": "tab:blue"}
 
 
 def main(results: Path = typer.Argument(..., exists=True, file_okay=False), output: Path = typer.Argument(...)) -> None:

@@ -142,6 +142,25 @@ def test_active_learning_table_and_goal(collate, tmp_path, monkeypatch, unc, rea
            "sampling has after the last round (63.00, seed 0 only) at 2,250 labelled docs" in text
 
 
+def test_active_learning_errors_reads_its_own_folder(collate, tmp_path, monkeypatch):
+    """`active-learning-errors` (errors and random run together) is its own
+    table: its random curve is the one of its folder, not active_learning's."""
+    monkeypatch.setattr(collate, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    other, folder = tmp_path / "results" / "active_learning", tmp_path / "results" / "active_learning_errors"
+    other.mkdir(parents=True)
+    folder.mkdir(parents=True)
+    (other / "random-seed0.json").write_text(json.dumps(_al_json([0.40, 0.50, 0.55, 0.60, 0.70], 0, "random")))
+    assert "Not yet run" in collate.active_learning_errors("")[0] and "active-learning-errors" in collate.active_learning_errors("")[0]
+    (folder / "random-seed0.json").write_text(json.dumps(_al_json([0.40, 0.50, 0.55, 0.60, 0.63], 0, "random")))
+    (folder / "errors-seed0.json").write_text(json.dumps(_al_json([0.40, 0.55, 0.62, 0.66, 0.68], 0, "errors")))
+    text = "\n".join(collate.active_learning_errors(""))
+    assert "1 seed (errors), 1 seed (random)" in text and "active-learning-errors" in text
+    assert "Most expected errors first (the tags of the predicted tagging the CRF expects to be wrong) reaches the " \
+           "mean F random sampling has after the last round (63.00) at 1,625 labelled docs" in text
+    assert text.endswith("is met.")
+
+
 def test_speed_tables_say_what_is_not_yet_run(collate, tmp_path, monkeypatch):
     monkeypatch.setattr(collate, "RESULTS", tmp_path)
     for block in (collate.speed_peers, collate.speed_configs, collate.speed_identity,
