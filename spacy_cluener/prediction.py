@@ -14,10 +14,13 @@ exactly the leaderboard format. Records are streamed through
 
 `to` picks another output: Label Studio's import format (one JSON list of
 tasks with the entities as predictions) or doccano's JSONL, both with scores
-(`converters/labelling.py`). `uncertainty_first` orders the output by each
-text's lowest entity score, lowest first (ties in input order), and `top`
-keeps the N most uncertain: what an annotator should label first. Those two
-hold the lines in memory to sort them.
+(`converters/labelling.py`). `uncertainty_first` orders the output by how
+many tags of each text crf_ner expects to be wrong, most first (ties in input
+order; its `expected_errors` setting), and `top` keeps the N most uncertain:
+what an annotator should label first. That order, unlike the lowest entity
+score, counts entities the model may have missed, and it paid more in the
+active-learning simulation (docs/results.md). Those two hold the lines in
+memory to sort them.
 """
 import signal
 import threading
@@ -122,7 +125,9 @@ def predict_file(
     scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
         add them to each line (`"scores"`); None writes the leaderboard format.
     to (str): "cluener", "label-studio" (a JSON list of tasks) or "doccano".
-    uncertainty_first (bool): lowest entity score first (needs scores_key).
+    uncertainty_first (bool): the most expected wrong tags first (needs
+        scores_key; crf_ner's `expected_errors` on, else the lowest entity
+        score first).
     top (Optional[int]): only the `top` most uncertain texts (implies it).
     RETURNS (Tuple[int, int]): records written, entities found.
     """
@@ -149,7 +154,7 @@ def predict_file(
                 if scores_key is not None:
                     line["scores"] = doc_to_cluener_scores(doc, scores_key)
             if ordered:
-                held.append((uncertainty_score(entities), i, line, len(doc.ents)))
+                held.append((least_sure_first(doc, scores_key, entities), i, line, len(doc.ents)))
             else:
                 _write(out, line, to, written)
                 written += 1
@@ -163,6 +168,17 @@ def predict_file(
         if to == "label-studio":
             out.write("\n]\n")
     return written, n_ents
+
+
+def least_sure_first(doc: Doc, key: str, entities: List[Dict[str, Any]]) -> float:
+    """A sort key, lowest = least sure: minus the doc's expected wrong tags
+    (`doc.spans[key].attrs["expected_errors"]`), or, from a component that
+    did not compute them, its lowest entity score."""
+    group = doc.spans[key] if key in doc.spans else None
+    errors = group.attrs.get("expected_errors") if group is not None else None
+    if errors is not None:
+        return -float(errors)
+    return uncertainty_score(entities)
 
 
 def _write(out, line: dict, to: str, index: int) -> None:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..evaluation.confidence import enable_scores, scores_key
+from ..evaluation.confidence import enable_expected_errors, enable_scores, scores_key
 from ..prediction import MalformedRecord, predict_file
 from ._app import Arg, Opt, app, load_pipeline, refuse_same_file
 
@@ -30,7 +30,8 @@ def predict_cli(
         OutputFormat.cluener, "--to", help="Output: CLUENER lines, Label Studio tasks with predictions, doccano JSONL"
     ),
     uncertainty_first: bool = Opt(
-        False, "--uncertainty-first", help="Order the output by each text's lowest entity score, lowest first"
+        False, "--uncertainty-first",
+        help="Order the output by how many tags of each text the CRF expects to be wrong, most first",
     ),
     top: Optional[int] = Opt(None, "--top", min=1, help="Only the N most uncertain texts (implies --uncertainty-first)"),
     batch_size: int = Opt(256, "--batch-size", "-b", min=1, help="Texts per nlp.pipe batch"),
@@ -53,7 +54,8 @@ def predict_cli(
     tasks, the entities as a prediction with per-entity and per-task scores),
     --to doccano doccano's JSONL (`label` spans, `scores` beside them); both
     turn the scores on. --uncertainty-first / --top N put the texts the model
-    is least sure of first (docs/labelling.md).
+    is least sure of first: the most tags it expects to be wrong, from the
+    CRF's marginals (docs/labelling.md).
     """
     refuse_same_file(input_path, output_path)
     nlp = load_pipeline(model, gpu_id)
@@ -63,6 +65,7 @@ def predict_cli(
     wanted = scores or to != OutputFormat.cluener or uncertainty_first or top is not None
     # off when the output has no scores: no forward-backward (a threshold above 0 still computes them)
     enable_scores(nlp, wanted)
+    enable_expected_errors(nlp, uncertainty_first or top is not None)
     if wanted:
         key = scores_key(nlp)
         if key is None:

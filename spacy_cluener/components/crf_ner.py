@@ -82,7 +82,7 @@ DEFAULT_SCORES = True
 # come from the config (so config values and load-time overrides win). The
 # rest (labels, scheme, nI, tags_sha256, temperature, calibration: what the
 # weights depend on) comes from the saved cfg.
-USER_SETTINGS = ("scores", "threshold", "spans_key")
+USER_SETTINGS = ("scores", "threshold", "spans_key", "expected_errors")
 
 
 @Language.factory(
@@ -95,6 +95,7 @@ USER_SETTINGS = ("scores", "threshold", "spans_key")
         "scores": DEFAULT_SCORES,
         "threshold": 0.0,
         "spans_key": "crf_ner",
+        "expected_errors": False,
     },
     default_score_weights={
         "ents_macro_f": 1.0,
@@ -113,6 +114,7 @@ def make_crf_ner(
     scores: bool,
     threshold: float,
     spans_key: str,
+    expected_errors: bool,
 ):
     """Create a CRF entity recognizer.
 
@@ -122,10 +124,14 @@ def make_crf_ner(
     threshold (float): entities scoring below it are left out of `doc.ents`
         (they stay in `doc.spans[spans_key]`); 0.0 keeps every Viterbi entity.
     spans_key (str): the `doc.spans` key of the entities and their scores.
+    expected_errors (bool): also write, per doc, how many of its tags the CRF
+        expects to be wrong into `doc.spans[spans_key].attrs["expected_errors"]`
+        (a forward-backward for every doc; `predict --top` turns it on to put
+        the texts it is least sure of first).
     """
     component = CRFEntityRecognizer(
         nlp.vocab, model, name, scheme=scheme, scorer=scorer, scores=scores, threshold=threshold,
-        spans_key=spans_key,
+        spans_key=spans_key, expected_errors=expected_errors,
     )
     # The setters write user settings through to nlp's config, so that
     # nlp.to_disk saves the current values in config.cfg.
@@ -136,11 +142,12 @@ def make_crf_ner(
 class CRFPredictions(NamedTuple):
     """What `predict` gives `set_annotations`: tag ids per doc, and, when
     scores are on, the entities per doc (`_entities`) with their marginals,
-    aligned."""
+    aligned; with `expected_errors` on, each doc's expected wrong tags."""
 
     tag_ids: List[numpy.ndarray]
     scores: Optional[List[numpy.ndarray]] = None
     entities: Optional[List[List[Tuple[int, int, str, int]]]] = None
+    errors: Optional[List[float]] = None
 
 
 class CRFEntityRecognizer(TrainablePipe):
@@ -157,6 +164,7 @@ class CRFEntityRecognizer(TrainablePipe):
         scores: bool = DEFAULT_SCORES,
         threshold: float = 0.0,
         spans_key: str = "crf_ner",
+        expected_errors: bool = False,
     ) -> None:
         self.vocab = vocab
         self.model = model
@@ -173,6 +181,7 @@ class CRFEntityRecognizer(TrainablePipe):
             "scores": False,
             "threshold": 0.0,
             "spans_key": "crf_ner",
+            "expected_errors": False,
             # Marginals of the scores divided by it (1.0: the CRF's own).
             "temperature": 1.0,
             # `calibrate`'s per-type score maps and what they were fitted on
@@ -185,6 +194,7 @@ class CRFEntityRecognizer(TrainablePipe):
         self.with_scores = scores
         self.threshold = threshold
         self.spans_key = spans_key
+        self.expected_errors = expected_errors
 
     @property
     def labels(self):
@@ -218,6 +228,16 @@ class CRFEntityRecognizer(TrainablePipe):
     @with_scores.setter
     def with_scores(self, value: bool) -> None:
         self._set_setting("scores", bool(value))
+
+    @property
+    def expected_errors(self) -> bool:
+        """Whether each doc's expected number of wrong tags is computed (into
+        `doc.spans[spans_key].attrs["expected_errors"]`)."""
+        return bool(self.cfg.get("expected_errors", False))
+
+    @expected_errors.setter
+    def expected_errors(self, value: bool) -> None:
+        self._set_setting("expected_errors", bool(value))
 
     @property
     def threshold(self) -> float:
@@ -353,7 +373,7 @@ class CRFEntityRecognizer(TrainablePipe):
         if not any(len(doc) for doc in docs):
             tag_ids = [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
             empty = [numpy.zeros((0,), dtype="float64") for _ in docs] if self.with_scores else None
-            return CRFPredictions(tag_ids, empty)
+            return CRFPredictions(tag_ids, empty, errors=[0.0] * len(docs) if self.expected_errors else None)
         presets = [preset_biluo(doc) for doc in docs]
         if self.crf is not None:
             # A preset entity's label joins the labels, as in spaCy's `ner`
@@ -362,7 +382,8 @@ class CRFEntityRecognizer(TrainablePipe):
                 if label not in self.labels:
                     self.add_label(label)
         spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
-        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores, presets)
+        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores, presets,
+                                      with_errors=self.expected_errors)
 
     def _decode(
         self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
@@ -376,10 +397,12 @@ class CRFEntityRecognizer(TrainablePipe):
         spaces: Optional[List[numpy.ndarray]],
         with_scores: bool,
         presets: Optional[List[Optional[List[Optional[str]]]]] = None,
+        with_errors: bool = False,
     ) -> CRFPredictions:
         """Viterbi over the emissions, restricted per token by `_allowed`.
         With `with_scores`, the marginals of the entities this component
-        predicts (not the preset ones), under the same constraints."""
+        predicts (not the preset ones), under the same constraints; with
+        `with_errors`, each doc's expected number of wrong tags."""
         if presets is None:
             presets = [None] * len(scores)
         if spaces is None:
@@ -393,12 +416,13 @@ class CRFEntityRecognizer(TrainablePipe):
                 return [e for e in reader(ids) if presets[i] is None or presets[i][e[0]] is None]
 
         decoded = crf_decode(
-            self.model, scores, allowed, len(self.tag_names), read, float(self.cfg.get("temperature", 1.0))
+            self.model, scores, allowed, len(self.tag_names), read, float(self.cfg.get("temperature", 1.0)),
+            with_errors=with_errors,
         )
         span_scores = decoded.scores
         if with_scores:
             span_scores = [self._calibrated(ents, s) for ents, s in zip(decoded.entities, decoded.scores)]
-        return CRFPredictions(decoded.tag_ids, span_scores, decoded.entities)
+        return CRFPredictions(decoded.tag_ids, span_scores, decoded.entities, decoded.errors)
 
     def _calibrated(self, entities: List[Tuple[int, int, str, int]], scores: numpy.ndarray) -> numpy.ndarray:
         """The scores after the per-type maps of `calibrate` (cfg
@@ -458,8 +482,9 @@ class CRFEntityRecognizer(TrainablePipe):
         kb_id kept), blocked tokens still blocked, and the predicted entities
         (those scoring >= threshold) around them; the predicted ones in
         doc.spans[spans_key], with attrs["scores"] aligned when scores are on
-        (as spaCy's spancat). `predictions`: `predict`'s CRFPredictions, or a
-        plain list of tag ids (no scores)."""
+        (as spaCy's spancat), and attrs["expected_errors"] when that is on.
+        `predictions`: `predict`'s CRFPredictions, or a plain list of tag
+        ids (no scores)."""
         if not isinstance(predictions, CRFPredictions):
             predictions = CRFPredictions(list(predictions), None)
         key = self.spans_key
@@ -478,6 +503,8 @@ class CRFEntityRecognizer(TrainablePipe):
                 group.attrs["scores"] = scores
                 if threshold > 0.0:
                     spans = [span for span, score in zip(spans, scores) if score >= threshold]
+            if predictions.errors is not None:
+                group.attrs["expected_errors"] = predictions.errors[i]
             doc.spans[key] = group
             if preset is None:
                 doc.ents = spans

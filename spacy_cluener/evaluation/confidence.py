@@ -50,6 +50,20 @@ def enable_scores(nlp: Language, on: bool = True) -> List[str]:
     return names
 
 
+def enable_expected_errors(nlp: Language, on: bool = True) -> List[str]:
+    """Turn each doc's expected number of wrong tags on (or off) for every
+    crf_ner of `nlp`, for this process (`predict --uncertainty-first`,
+    `--top`). RETURNS the names of those components."""
+    from ..components.crf_ner import CRFEntityRecognizer
+
+    names = []
+    for name, pipe in nlp.pipeline:
+        if isinstance(pipe, CRFEntityRecognizer):
+            pipe.expected_errors = on
+            names.append(name)
+    return names
+
+
 def scored_entities(examples: Sequence[Example], key: str) -> "tuple[List[ScoredEntity], int]":
     """Every scored entity of the predicted docs, and the number of gold
     entities of the scored docs (the recall's denominator)."""

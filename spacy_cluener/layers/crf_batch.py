@@ -19,7 +19,7 @@ from thinc.api import Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .crf_likelihood import FORBIDDEN, has_legal_path
-from .crf_marginals import crf_posteriors, span_marginals, span_marginals_numpy
+from .crf_marginals import crf_posteriors, span_marginals, span_marginals_numpy, token_marginals
 from .crf_tagger import get_crf_module, pad
 from .pytorch_crf import length_mask
 from .viterbi import viterbi
@@ -36,11 +36,13 @@ NUMPY_VITERBI_MAX_DOCS = 16
 
 class Decoded(NamedTuple):
     """Tag ids per doc; with scores, the entities each doc's reader kept and
-    their marginals, aligned."""
+    their marginals, aligned; with errors, per doc the number of its tags the
+    CRF expects to be wrong."""
 
     tag_ids: List[numpy.ndarray]
     entities: Optional[List[List[Entity]]] = None
     scores: Optional[List[numpy.ndarray]] = None
+    errors: Optional[List[float]] = None
 
 
 def crf_decode(
@@ -50,6 +52,7 @@ def crf_decode(
     n_tags: int,
     read_entities: Optional[Callable[[int, numpy.ndarray], List[Entity]]] = None,
     temperature: float = 1.0,
+    with_errors: bool = False,
 ) -> Decoded:
     """Viterbi per doc over the emissions restricted to `allowed`.
 
@@ -58,6 +61,8 @@ def crf_decode(
     read_entities: with it, the entities it reads from doc i's tag ids are
         scored (their marginal under the same constraints); None: no scores.
     temperature: the marginals are those of the scores divided by it.
+    with_errors: also the expected number of wrong tags of each doc's path
+        (`expected_errors`; 0.0 for an empty doc).
     """
     lengths = [len(s) for s in scores]
     keep = [i for i, n in enumerate(lengths) if n > 0]
@@ -65,8 +70,9 @@ def crf_decode(
     with_scores = read_entities is not None
     entities: Optional[List[List[Entity]]] = [[] for _ in lengths] if with_scores else None
     span_scores = [numpy.zeros((0,), dtype="float64") for _ in lengths] if with_scores else None
+    errors: Optional[List[float]] = [0.0 for _ in lengths] if with_errors else None
     if not keep:
-        return Decoded(out, entities, span_scores)
+        return Decoded(out, entities, span_scores, errors)
     crf = get_crf_module(model)
     device = next(crf.parameters()).device
     kept = [scores[i] for i in keep]
@@ -104,7 +110,43 @@ def crf_decode(
             _score_entities_numpy(emissions_np, kept_lengths, params, best, keep, entities, span_scores, temperature)
         else:
             _score_entities(crf, emissions, mask, best_t, keep, entities, span_scores, temperature)
-    return Decoded(out, entities, span_scores)
+    if with_errors:
+        if on_host:
+            emissions = torch.from_numpy(emissions_np)
+            mask = length_mask(kept_lengths, torch.device("cpu"))
+            best_t = torch.from_numpy(numpy.ascontiguousarray(best))
+            params = [torch.from_numpy(numpy.ascontiguousarray(p)) for p in params]
+        else:
+            torch_crf = crf.crf
+            params = [torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
+        for row, value in zip(keep, expected_errors(emissions, mask, best_t, *params, temperature=temperature)):
+            errors[row] = float(value)
+    return Decoded(out, entities, span_scores, errors)
+
+
+def expected_errors(
+    emissions: torch.Tensor,
+    mask: torch.Tensor,
+    tags: torch.Tensor,
+    start_transitions: torch.Tensor,
+    end_transitions: torch.Tensor,
+    transitions: torch.Tensor,
+    temperature: float = 1.0,
+) -> numpy.ndarray:
+    """Per doc (batch,), how many tags of `tags` (its Viterbi path) the CRF
+    expects to be wrong: the sum over positions of 1 - P(y_t = tags[t]), from
+    the token marginals of the same constrained, tempered CRF as the entity
+    scores. Unlike the lowest entity score it counts the entities the model
+    may have missed, so a text without predicted entities is not sure by
+    default; `predict --top` orders by it (docs/labelling.md)."""
+    with torch.no_grad():
+        params = [emissions.float(), start_transitions, end_transitions, transitions]
+        if temperature != 1.0:
+            # Forbidden entries stay FORBIDDEN: the constraints do not soften.
+            params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
+        marginals = token_marginals(crf_posteriors(params[0], mask, *params[1:]))
+        right = marginals.gather(2, tags.to(marginals.device).long().unsqueeze(2)).squeeze(2)
+        return (mask.sum(1).to(right.dtype) - right.sum(1)).cpu().numpy()
 
 
 def crf_parameters(crf) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:

@@ -76,12 +76,21 @@ def test_to_label_studio_and_doccano(crf_model, tmp_path):
 
 
 def test_uncertainty_first_and_top(crf_model, tmp_path):
-    inp = write_jsonl(tmp_path / "in.json", RECORDS)
+    """The most tags expected wrong first (crf_ner's expected_errors), ties
+    in input order; --top N keeps the first N of that order."""
+    from spacy_cluener.evaluation.confidence import enable_expected_errors
+
+    records = RECORDS + [{"id": 10 + i, "text": t} for i, t in enumerate(["今天天气很好", "李四去了广州", "北京"])]
+    inp = write_jsonl(tmp_path / "in.json", records)
     result = run_predict(crf_model, inp, tmp_path / "u.jsonl", "--to", "doccano", "--uncertainty-first")
     assert result.exit_code == 0, result.output
     lines = read_jsonl(tmp_path / "u.jsonl")
-    lowest = [min(line["scores"]) if line["scores"] else 1.0 for line in lines]
-    assert lowest == sorted(lowest) and sorted(line["id"] for line in lines) == [r["id"] for r in RECORDS]
+    nlp = spacy.load(crf_model)
+    enable_expected_errors(nlp)
+    errors = {r["id"]: nlp(r["text"]).spans["crf_ner"].attrs["expected_errors"] for r in records}
+    assert len(set(errors.values())) > 3 and errors[2] == 0.0
+    expected = sorted((r["id"] for r in records), key=lambda i: (-errors[i], [r["id"] for r in records].index(i)))
+    assert [line["id"] for line in lines] == expected
     result = run_predict(crf_model, inp, tmp_path / "top.jsonl", "--to", "doccano", "--top", "2")
     assert result.exit_code == 0, result.output
     assert read_jsonl(tmp_path / "top.jsonl") == lines[:2]

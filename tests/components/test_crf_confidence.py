@@ -167,6 +167,53 @@ def test_temperature_softens_scores_not_ents(trained, monkeypatch):
     assert after[before.argmax()] < before.max()
 
 
+@pytest.mark.parametrize("batch_size", [4, 40])
+def test_expected_errors_are_those_of_every_tagging_enumerated(trained, monkeypatch, batch_size):
+    """Each doc's expected wrong tags: every tagging of a short text
+    enumerated (its probability from pytorch-crf's log-likelihood under the
+    scheme's masks, the doc's constraints and the temperature), weighted by
+    how many tags it differs from the Viterbi path. On the numpy path (few
+    docs per batch) and the torch one (more than NUMPY_VITERBI_MAX_DOCS)."""
+    import itertools
+
+    import torch
+    from torchcrf import CRF
+
+    from spacy_cluener.layers.crf_batch import crf_parameters
+    from spacy_cluener.layers.crf_likelihood import FORBIDDEN
+    from spacy_cluener.layers.crf_tagger import get_crf_module
+
+    ner = trained.get_pipe("crf_ner")
+    temperature = 2.0
+    monkeypatch.setitem(ner.cfg, "temperature", temperature)
+    monkeypatch.setitem(ner.cfg, "expected_errors", True)
+    texts = ["张三", "广州", "我", "李  四", "", "腾讯"] * 7
+    docs = list(trained.pipe(texts, batch_size=batch_size))
+    start, end, transitions = crf_parameters(get_crf_module(ner.model))
+    crf = CRF(len(start), batch_first=True).double()
+    for param, value in ((crf.start_transitions, start), (crf.end_transitions, end), (crf.transitions, transitions)):
+        param.data = torch.tensor(value, dtype=torch.float64) / temperature
+    for doc in docs[:6]:
+        got = doc.spans["crf_ner"].attrs["expected_errors"]
+        if not len(doc):
+            assert got == 0.0
+            continue
+        scores = numpy.array(ner.model.predict([doc])[0], dtype="float64")
+        allowed = ner._allowed(len(doc), doc.to_array("IS_SPACE").astype(bool), None)
+        if allowed is not None:
+            scores[~allowed] = FORBIDDEN
+        (tags,) = ner._decode([scores])
+        paths = torch.tensor(list(itertools.product(range(len(start)), repeat=len(doc))))
+        em = torch.tensor(scores / temperature)[None].expand(len(paths), -1, -1)
+        log_p = crf(em, paths, mask=torch.ones(paths.shape, dtype=torch.bool), reduction="none")
+        wrong = (paths != torch.as_tensor(tags)[None]).sum(1).double()
+        assert got == pytest.approx(float((torch.exp(log_p) * wrong).sum()), rel=1e-6, abs=1e-9), doc.text
+    assert len({round(d.spans["crf_ner"].attrs["expected_errors"], 6) for d in docs}) > 3
+    # off by default, and then nothing is written
+    monkeypatch.setitem(ner.cfg, "expected_errors", False)
+    assert all("expected_errors" not in d.spans["crf_ner"].attrs for d in trained.pipe(texts[:6]))
+
+
 def test_fit_temperature_lowers_the_log_loss(trained, monkeypatch):
     from spacy_cluener.training.temperature import fit_temperature
 
