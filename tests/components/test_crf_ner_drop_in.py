@@ -139,17 +139,21 @@ def test_config_settings_win_and_are_saved(trained, tmp_path):
     ner = nlp.get_pipe("crf_ner")
     ner.threshold = 0.4
     ner.spans_key = "mine"
+    ner.expected_errors = True
     nlp.to_disk(tmp_path / "m")
     config = spacy.util.load_config(tmp_path / "m" / "config.cfg")
     assert config["components"]["crf_ner"]["threshold"] == 0.4
     assert config["components"]["crf_ner"]["spans_key"] == "mine"
+    assert config["components"]["crf_ner"]["expected_errors"] is True
     loaded = spacy.load(tmp_path / "m").get_pipe("crf_ner")
-    assert loaded.threshold == 0.4 and loaded.spans_key == "mine"
+    assert loaded.threshold == 0.4 and loaded.spans_key == "mine" and loaded.expected_errors
+    assert "expected_errors" in loaded.pipe([nlp.make_doc("张三在上海")]).__next__().spans["mine"].attrs
     over = spacy.load(tmp_path / "m", config={"components.crf_ner.threshold": 0.0,
                                                "components.crf_ner.scores": False,
-                                               "components.crf_ner.spans_key": "k"})
+                                               "components.crf_ner.spans_key": "k",
+                                               "components.crf_ner.expected_errors": False})
     comp = over.get_pipe("crf_ner")
-    assert comp.threshold == 0.0 and not comp.with_scores and comp.spans_key == "k"
+    assert comp.threshold == 0.0 and not comp.with_scores and comp.spans_key == "k" and not comp.expected_errors
     # what the weights depend on is the saved cfg's
     assert comp.labels == ner.labels and comp.scheme == ner.scheme and comp.cfg["nI"] == ner.cfg["nI"]
     # a threshold alone turns the scores on (spacy find-threshold sets only it)
