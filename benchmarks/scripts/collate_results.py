@@ -276,6 +276,24 @@ def confidence_cost(prefix: str) -> List[str]:
     return lines
 
 
+def expected_errors_cost(prefix: str) -> List[str]:
+    """The whole pipeline with scores on, expected_errors off and on."""
+    path = RESULTS / "expected_errors_cost.json"
+    r = load(path)
+    if r is None:
+        return [f"Not yet run on a trained pipeline: {command('expected-errors-cost', prefix)}."]
+    pipe, run = r["pipeline"], r["run"]
+    lines = [f"The whole pipeline's characters per CPU second with entity scores on, `expected_errors` off and on "
+             f"({run['n_docs']} CLUENER dev docs, one thread, median of {pipe['repeats']}, {run['cpu']}, commit "
+             f"{run['commit']}, model `{Path(run['model']).parent.name}/{Path(run['model']).name}`; "
+             f"{link(rel(path), rel(path), prefix)}; {command('expected-errors-cost', prefix)}):", ""]
+    lines += table(["mode", "expected_errors off", "on", "cost"],
+                   [[mode.replace("_", " "), f"{pipe[mode]['chars_per_cpu_s_off']:,.0f}",
+                     f"{pipe[mode]['chars_per_cpu_s_on']:,.0f}", f"{pct(pipe[mode]['cost'])} %"]
+                    for mode in ("batched", "one_at_a_time")])
+    return lines
+
+
 def _ece(value: Optional[float]) -> str:
     return "–" if value is None else f"{value:.4f}"
 
@@ -766,6 +784,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "CALIBRATION": calibration,
         "ACTIVE-LEARNING": active_learning,
         "ACTIVE-LEARNING-ERRORS": active_learning_errors,
+        "EXPECTED-ERRORS-COST": expected_errors_cost,
         "LEXICON-COST": lexicon_cost,
         "ANNOTATE-COST": annotate_cost,
         "ANNOTATE-MEMORY": annotate_memory,

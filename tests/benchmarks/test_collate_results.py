@@ -197,6 +197,22 @@ def test_confidence_cost_with_the_whole_pipeline(collate, tmp_path, monkeypatch)
     assert "| one at a time | 5,000 | 4,000 | 20.00 % | no |" in text
 
 
+def test_expected_errors_cost(collate, tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setattr(collate, "RESULTS", results)
+    monkeypatch.setattr(collate, "REPO", tmp_path)
+    assert "Not yet run" in collate.expected_errors_cost("")[0]
+    modes = {"batched": {"chars_per_cpu_s_off": 10000.0, "chars_per_cpu_s_on": 9000.0, "cost": 0.1, "met": False},
+             "one_at_a_time": {"chars_per_cpu_s_off": 5000.0, "chars_per_cpu_s_on": 4500.0, "cost": 0.1, "met": False}}
+    result = {"pipeline": {"n_chars": 100, "goal": 0.05, "repeats": 3, "batch_size": 256, **modes},
+              "run": {"cpu": "Intel Xeon", "commit": "abc1234", "model": "../training/cnn_crf/model-best", "n_docs": 10}}
+    (results / "expected_errors_cost.json").write_text(json.dumps(result))
+    text = "\n".join(collate.expected_errors_cost(""))
+    assert "10 CLUENER dev docs" in text and "Intel Xeon, commit abc1234, model `cnn_crf/model-best`" in text
+    assert "| batched | 10,000 | 9,000 | 10.00 % |" in text and "| one at a time | 5,000 | 4,500 | 10.00 % |" in text
+
+
 def test_speed_configs_show_a_trained_candidates_f(collate, tmp_path, monkeypatch):
     mode = {"cpu_chars_per_s": 1000, "wall_chars_per_s": 900, "gflops": 1.0}
     row = {"flops_per_char": {"total": 1e6}, "modes": {"batched": mode, "one_at_a_time": mode}}

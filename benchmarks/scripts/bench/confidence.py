@@ -78,12 +78,13 @@ def measure(nlp: Language, texts: Sequence[str], batch_size: int = 256, repeats:
 
 
 def measure_pipeline(nlp: Language, texts: Sequence[str], batch_size: int = 256, repeats: int = 3,
-                     component: str = "crf_ner") -> Dict:
-    """Characters per CPU second of the whole pipeline with scores off and
-    on, batched and one text at a time; passes interleaved, median of
-    `repeats` after one warm-up pass of each; the cost is 1 - on / off."""
+                     component: str = "crf_ner", setting: str = "with_scores") -> Dict:
+    """Characters per CPU second of the whole pipeline with the component's
+    `setting` (scores, or e.g. `expected_errors`) off and on, batched and
+    one text at a time; passes interleaved, median of `repeats` after one
+    warm-up pass of each; the cost is 1 - on / off."""
     comp = nlp.get_pipe(component)
-    saved = comp.cfg.get("scores", False)
+    saved = getattr(comp, setting)
     n_chars = sum(len(text) for text in texts)
     runs = {"batched": lambda: list(nlp.pipe(texts, batch_size=batch_size)),
             "one_at_a_time": lambda: [nlp(text) for text in texts]}
@@ -92,12 +93,12 @@ def measure_pipeline(nlp: Language, texts: Sequence[str], batch_size: int = 256,
         for rep in range(repeats + 1):
             for mode, run in runs.items():
                 for on in ((False, True) if rep % 2 == 0 else (True, False)):
-                    comp.with_scores = on
+                    setattr(comp, setting, on)
                     start = time.process_time()
                     run()
                     cpu[f"{mode}_{'on' if on else 'off'}"].append(time.process_time() - start)
     finally:
-        comp.with_scores = saved
+        setattr(comp, setting, saved)
     out: Dict = {"n_chars": n_chars, "goal": PIPELINE_GOAL, "repeats": repeats, "batch_size": batch_size}
     for mode in runs:
         off = n_chars / statistics.median(cpu[f"{mode}_off"][1:])
