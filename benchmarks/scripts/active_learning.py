@@ -14,8 +14,8 @@ calibration the model carries; a text without entities counts as sure);
 `sequence` takes the texts whose whole predicted tagging is least probable
 (`bench.active_learning.path_probabilities`), which also counts the
 entities the model may have missed; `errors` takes the texts with the most
-tags the CRF expects to be wrong (`bench.active_learning.expected_errors`,
-from the marginals), which keeps ranking long texts that `sequence` sees
+tags the CRF expects to be wrong (crf_ner's `expected_errors`, from the
+marginals: what `predict --top` orders by), which keeps ranking long texts that `sequence` sees
 all as near-certainly wrong.
 Round 0 is the same for both strategies and is trained once (kept in
 WORK/seedS/round0). The result JSON has one row per round: labelled docs and dev
@@ -34,12 +34,12 @@ import spacy
 import typer
 from spacy.tokens import DocBin
 
-from bench.active_learning import expected_errors, path_probabilities
+from bench.active_learning import path_probabilities
 from bench.record import REPO, record
 from spacy_cluener.annotation.outputs import doc_entities
 from spacy_cluener.cli import run_script
 from spacy_cluener.converters.labelling import uncertainty_score
-from spacy_cluener.evaluation.confidence import enable_scores, scores_key
+from spacy_cluener.evaluation.confidence import enable_expected_errors, enable_scores, scores_key
 
 STRATEGIES = ("uncertainty", "sequence", "errors", "random")
 
@@ -80,7 +80,10 @@ def most_uncertain(model: Path, docs: List, pool: List[int], n: int, strategy: s
     if strategy == "sequence":
         ranked = [(p, j) for j, p in enumerate(path_probabilities(nlp, texts, batch_size))]
     elif strategy == "errors":
-        ranked = [(-e, j) for j, e in enumerate(expected_errors(nlp, texts, batch_size))]
+        enable_expected_errors(nlp)
+        key = nlp.get_pipe("crf_ner").spans_key
+        ranked = [(-doc.spans[key].attrs["expected_errors"], j)
+                  for j, doc in enumerate(nlp.pipe(texts, batch_size=batch_size))]
     else:
         enable_scores(nlp)
         key = scores_key(nlp)

@@ -19,7 +19,14 @@ from thinc.api import Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .crf_likelihood import FORBIDDEN, has_legal_path
-from .crf_marginals import crf_posteriors, span_marginals, span_marginals_numpy, token_marginals
+from .crf_marginals import (
+    Posteriors,
+    crf_posteriors,
+    expected_errors_numpy,
+    span_marginals,
+    span_marginals_numpy,
+    token_marginals,
+)
 from .crf_tagger import get_crf_module, pad
 from .pytorch_crf import length_mask
 from .viterbi import viterbi
@@ -103,50 +110,61 @@ def crf_decode(
     if with_scores:
         for i in keep:
             entities[i] = read_entities(i, out[i])
-        if on_host:
+    if on_host:
+        if with_scores or with_errors:
+            soft_np, soft_params = _tempered_numpy(emissions_np, params, temperature)
+        if with_scores:
             # The marginals in numpy too (`span_marginals_numpy`): the same
             # float64 sums as the torch pass, at a fraction of its cost per
             # call for a few docs.
-            _score_entities_numpy(emissions_np, kept_lengths, params, best, keep, entities, span_scores, temperature)
-        else:
-            _score_entities(crf, emissions, mask, best_t, keep, entities, span_scores, temperature)
-    if with_errors:
-        if on_host:
-            emissions = torch.from_numpy(emissions_np)
-            mask = length_mask(kept_lengths, torch.device("cpu"))
-            best_t = torch.from_numpy(numpy.ascontiguousarray(best))
-            params = [torch.from_numpy(numpy.ascontiguousarray(p)) for p in params]
-        else:
-            torch_crf = crf.crf
-            params = [torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
-        for row, value in zip(keep, expected_errors(emissions, mask, best_t, *params, temperature=temperature)):
-            errors[row] = float(value)
+            _score_entities_numpy(soft_np, kept_lengths, soft_params, best, keep, entities, span_scores)
+        if with_errors:
+            for row, (i, n) in enumerate(zip(keep, kept_lengths)):
+                errors[i] = expected_errors_numpy(soft_np[row, :n], *soft_params, best[row, :n])
+    elif with_scores or with_errors:
+        # One forward-backward for both (when there is anything to score).
+        spans = _spans(keep, entities) if with_scores else None
+        if spans is not None or with_errors:
+            post = _posteriors(crf, emissions, mask, temperature)
+            if spans is not None:
+                _score_entities(post, best_t, spans, span_scores)
+            if with_errors:
+                for i, value in zip(keep, expected_errors(post, best_t)):
+                    errors[i] = float(value)
     return Decoded(out, entities, span_scores, errors)
 
 
-def expected_errors(
-    emissions: torch.Tensor,
-    mask: torch.Tensor,
-    tags: torch.Tensor,
-    start_transitions: torch.Tensor,
-    end_transitions: torch.Tensor,
-    transitions: torch.Tensor,
-    temperature: float = 1.0,
-) -> numpy.ndarray:
+def expected_errors(post: Posteriors, tags: torch.Tensor) -> numpy.ndarray:
     """Per doc (batch,), how many tags of `tags` (its Viterbi path) the CRF
     expects to be wrong: the sum over positions of 1 - P(y_t = tags[t]), from
     the token marginals of the same constrained, tempered CRF as the entity
     scores. Unlike the lowest entity score it counts the entities the model
     may have missed, so a text without predicted entities is not sure by
     default; `predict --top` orders by it (docs/labelling.md)."""
+    marginals = token_marginals(post)
+    right = marginals.gather(2, tags.to(marginals.device).long().unsqueeze(2)).squeeze(2)
+    return (post.mask.sum(1).to(right.dtype) - right.sum(1)).cpu().numpy()
+
+
+def _posteriors(crf, emissions: torch.Tensor, mask: torch.Tensor, temperature: float) -> Posteriors:
+    """The batch's forward-backward under the scheme's masks, the scores
+    divided by the temperature (forbidden entries stay FORBIDDEN: the
+    constraints do not soften)."""
+    torch_crf = crf.crf
     with torch.no_grad():
-        params = [emissions.float(), start_transitions, end_transitions, transitions]
+        params = [emissions.float(), torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
         if temperature != 1.0:
-            # Forbidden entries stay FORBIDDEN: the constraints do not soften.
             params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
-        marginals = token_marginals(crf_posteriors(params[0], mask, *params[1:]))
-        right = marginals.gather(2, tags.to(marginals.device).long().unsqueeze(2)).squeeze(2)
-        return (mask.sum(1).to(right.dtype) - right.sum(1)).cpu().numpy()
+        return crf_posteriors(params[0], mask, *params[1:])
+
+
+def _tempered_numpy(emissions: numpy.ndarray, params, temperature: float):
+    """`_posteriors`' scaling in numpy (float32, FORBIDDEN entries kept)."""
+    if temperature == 1.0:
+        return emissions, params
+    scale = numpy.float32(temperature)
+    soften = lambda x: numpy.where(x <= FORBIDDEN, x, x / scale).astype("float32")  # noqa: E731
+    return soften(emissions), tuple(soften(x) for x in params)
 
 
 def crf_parameters(crf) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
@@ -223,37 +241,23 @@ def _assign(probs: numpy.ndarray, owners: numpy.ndarray, span_scores: List[numpy
         span_scores[i] = probs[owners == i]
 
 
-def _score_entities_numpy(emissions, lengths, params, best, keep, entities, span_scores, temperature) -> None:
+def _score_entities_numpy(emissions, lengths, params, best, keep, entities, span_scores) -> None:
     """`_score_entities` on the host in numpy, for the docs the numpy Viterbi
-    decoded: the same scaling by the temperature (float32, FORBIDDEN entries
-    kept) and the same marginals (`span_marginals_numpy`)."""
+    decoded (emissions and params already tempered, `_tempered_numpy`): the
+    same marginals (`span_marginals_numpy`)."""
     spans = _spans(keep, entities)
     if spans is None:
         return
-    if temperature != 1.0:
-        scale = numpy.float32(temperature)
-        soften = lambda x: numpy.where(x <= FORBIDDEN, x, x / scale).astype("float32")  # noqa: E731
-        emissions, params = soften(emissions), tuple(soften(x) for x in params)
     probs = span_marginals_numpy(emissions, numpy.asarray(lengths), *params, best, *spans[:4])
     _assign(probs, spans[4], span_scores)
 
 
-def _score_entities(crf, emissions, mask, best, keep, entities, span_scores, temperature) -> None:
-    """The marginal of every entity read from the Viterbi paths, the whole
-    batch in one forward-backward pass, into `span_scores` (per doc, aligned
-    with `entities`)."""
-    spans = _spans(keep, entities)
-    if spans is None:
-        return
+def _score_entities(post: Posteriors, best, spans, span_scores) -> None:
+    """The marginal of every entity read from the Viterbi paths, from the
+    batch's forward-backward (`_posteriors`), into `span_scores` (per doc,
+    aligned with `entities`)."""
     rows, starts, ends, stops, owners = spans
-    torch_crf = crf.crf
-    with torch.no_grad():
-        params = [emissions.float(), torch_crf.start_transitions, torch_crf.end_transitions, torch_crf.transitions]
-    if temperature != 1.0:
-        # Forbidden entries stay FORBIDDEN: the constraints do not soften.
-        params = [torch.where(x <= FORBIDDEN, x, x / temperature) for x in params]
-    post = crf_posteriors(params[0], mask, *params[1:])
-    device = emissions.device
+    device = post.alpha.device
     as_long = lambda values: torch.from_numpy(values).to(device)  # noqa: E731
     probs = span_marginals(post, best, as_long(rows), as_long(starts), as_long(ends), as_long(stops))
     _assign(probs.cpu().numpy(), owners, span_scores)

@@ -253,3 +253,47 @@ def _doc_span_marginals(emissions, start, exp_end, log_trans, exp_trans, tags, s
             ratio = kept / numpy.maximum(full, tiny)
             prob = numpy.where(inside, prob * ratio, prob)
     return numpy.minimum(prob, 1.0)
+
+
+def expected_errors_numpy(
+    emissions: numpy.ndarray,
+    start_transitions: numpy.ndarray,
+    end_transitions: numpy.ndarray,
+    transitions: numpy.ndarray,
+    tags: numpy.ndarray,
+) -> float:
+    """One doc's expected number of wrong tags of `tags` (its Viterbi path):
+    the sum over positions of 1 - P(y_t = tags[t]), from a full forward-
+    backward in numpy (float64, each vector divided by its sum, as
+    `_doc_span_marginals`), for the few docs the CPU decodes with numpy; the
+    torch pass is `token_marginals`. emissions: (length, tags), constraints
+    applied (FORBIDDEN); the CRF's scores masked, as `crf_posteriors` takes
+    them."""
+    n = len(emissions)
+    tiny = _TINY
+    emissions = emissions.astype("float64")
+    exp_emit = numpy.exp(emissions - emissions.max(axis=1, keepdims=True))
+    transitions = transitions.astype("float64")
+    exp_trans = numpy.exp(transitions - transitions.max())
+    end = end_transitions.astype("float64")
+    exp_end = numpy.exp(end - end.max())
+    p = start_transitions.astype("float64") + emissions[0]
+    p = numpy.exp(p - p.max())
+    alpha = [p]
+    for t in range(1, n):
+        q = p.dot(exp_trans)
+        q *= exp_emit[t]
+        q /= max(q.sum(), tiny)
+        alpha.append(q)
+        p = q
+    b = exp_end
+    beta = [b]
+    for t in range(n - 2, -1, -1):
+        q = exp_trans.dot(exp_emit[t + 1] * b)
+        q /= max(q.sum(), tiny)
+        beta.append(q)
+        b = q
+    gamma = numpy.array(alpha) * numpy.array(beta[::-1])
+    gamma /= numpy.maximum(gamma.sum(axis=1, keepdims=True), tiny)
+    return float(n - gamma[numpy.arange(n), numpy.asarray(tags[:n], dtype="int64")].sum())
+

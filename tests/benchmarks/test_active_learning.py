@@ -86,6 +86,35 @@ def test_labelled_totals_per_round(tmp_path):
     assert rows == [{"round": 0, "docs": 1, "chars": 5, "entities": 1}, {"round": 1, "docs": 2, "chars": 11, "entities": 2}]
 
 
+def test_labelled_totals_per_round(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("zh")
+
+    def write(path, texts):
+        path.mkdir(parents=True)
+        docs = []
+        for text in texts:
+            doc = nlp.make_doc(text)
+            doc.ents = [doc.char_span(0, 2, label="name")]
+            docs.append(doc)
+        DocBin(docs=docs).to_disk(path / "train.spacy")
+
+    write(tmp_path / "work" / "seed0" / "round0", ["张三在上海"])
+    write(tmp_path / "work" / "seed0" / "sequence" / "round1", ["张三在上海", "李四去了广州"])
+    out = tmp_path / "labelled.json"
+    proc = subprocess.run([sys.executable, str(BENCHMARK_SCRIPTS / "active_learning_labelled.py"), str(tmp_path / "work"),
+                           str(out)], capture_output=True, text=True, cwd=BENCHMARK_SCRIPTS.parent, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text(encoding="utf8"))["labelled"]["sequence"]["0"]
+    assert rows == [{"round": 0, "docs": 1, "chars": 5, "entities": 1}, {"round": 1, "docs": 2, "chars": 11, "entities": 2}]
+
+
 def test_expected_errors_is_the_expected_hamming_distance_of_the_viterbi_path(bench):
     """The reference: every tagging of a two-character text enumerated, its
     probability from pytorch-crf's log-likelihood, and the number of tags it

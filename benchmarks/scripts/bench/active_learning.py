@@ -1,8 +1,8 @@
 """Reading `active-learning`'s results (scripts/active_learning.py): one
 JSON per strategy and seed, for the table (collate_results.py) and the
-chart (plot_active_learning.py); and the scores of the `sequence` and
-`errors` strategies: the probability of a doc's whole predicted tagging,
-and the number of tags of it the CRF expects to be wrong."""
+chart (plot_active_learning.py); and the `sequence` strategy's score, the
+probability of a doc's whole predicted tagging (the `errors` strategy reads
+crf_ner's own `expected_errors`)."""
 import json
 import re
 import statistics
@@ -99,28 +99,4 @@ def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List
         scores, tags, params = item
         log_p = crf_log_likelihood(scores, tags, torch.ones(tags.shape, dtype=torch.bool), *params)
         out.append(float(numpy.exp(log_p.item())))
-    return out
-
-
-def expected_errors(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
-    """Per text, the number of tags of crf_ner's predicted tagging the CRF
-    expects to be wrong: sum over tokens of 1 - P(y_t = predicted tag),
-    from the forward-backward marginals (`crf_marginals`) under the same
-    constraints and temperature as its entity scores; 0.0 for an empty text.
-    Higher = less sure. Unlike the path probability, which is near 0 for
-    every long uncertain text, it keeps ranking them, and it counts the
-    entities the model may have missed."""
-    import torch
-
-    from spacy_cluener.layers.crf_marginals import crf_posteriors, token_marginals
-
-    out: List[float] = []
-    for item in _viterbi_under_posteriors(nlp, texts, batch_size):
-        if item is None:
-            out.append(0.0)
-            continue
-        scores, tags, params = item
-        marginals = token_marginals(crf_posteriors(scores, torch.ones(tags.shape, dtype=torch.bool), *params))
-        right = marginals[0].gather(1, tags[0].long()[:, None]).sum()
-        out.append(float(tags.shape[1] - right))
     return out
