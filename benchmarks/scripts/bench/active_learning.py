@@ -1,8 +1,7 @@
 """Reading `active-learning`'s results (scripts/active_learning.py): one
 JSON per strategy and seed, for the table (collate_results.py) and the
 chart (plot_active_learning.py); and the `sequence` strategy's score, the
-probability of a doc's whole predicted tagging (the `errors` strategy reads
-crf_ner's own `expected_errors`)."""
+probability of a doc's whole predicted tagging."""
 import json
 import re
 import statistics
@@ -48,15 +47,18 @@ def docs_to_reach(curve: List[dict], target: float) -> Optional[float]:
     return None
 
 
-def _viterbi_under_posteriors(nlp, texts: Sequence[str], batch_size: int):
-    """Per text: (constrained emissions / T, Viterbi tags, CRF parameters / T),
-    float64, as crf_ner decodes and scores them; None for an empty text."""
+def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
+    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner:
+    its Viterbi path's likelihood (`crf_log_likelihood`, float64) under the
+    same constraints and temperature as its entity scores; 1.0 for an empty
+    text. Lower = less sure, and a text without entities is not sure by
+    default: missed entities count."""
     import torch
     from spacy.attrs import IS_SPACE
     from spacy.util import minibatch
 
     from spacy_cluener.layers.crf_batch import crf_parameters
-    from spacy_cluener.layers.crf_likelihood import FORBIDDEN
+    from spacy_cluener.layers.crf_likelihood import FORBIDDEN, crf_log_likelihood
     from spacy_cluener.layers.crf_tagger import get_crf_module
 
     comp = nlp.get_pipe("crf_ner")
@@ -64,6 +66,7 @@ def _viterbi_under_posteriors(nlp, texts: Sequence[str], batch_size: int):
     params = [torch.tensor(p, dtype=torch.float64) / temperature
               for p in crf_parameters(get_crf_module(comp.model))]
     before = [proc for _, proc in nlp.pipeline[: nlp.pipe_names.index("crf_ner")]]
+    out: List[float] = []
     for batch in minibatch(texts, batch_size):
         docs = [nlp.make_doc(text) for text in batch]
         for proc in before:
@@ -72,31 +75,13 @@ def _viterbi_under_posteriors(nlp, texts: Sequence[str], batch_size: int):
         emissions = comp.model.predict(docs)
         for doc, scores, tags, space in zip(docs, emissions, comp._decode(emissions, spaces), spaces):
             if not len(doc):
-                yield None
+                out.append(1.0)
                 continue
             scores = numpy.array(scores, dtype="float64")
             allowed = comp._allowed(len(doc), space, None)
             if allowed is not None:
                 scores[~allowed] = FORBIDDEN
-            yield torch.tensor(scores / temperature)[None], torch.as_tensor(tags)[None], params
-
-
-def path_probabilities(nlp, texts: Sequence[str], batch_size: int = 256) -> List[float]:
-    """Per text, P(the predicted tagging | text) of the pipeline's crf_ner:
-    its Viterbi path's likelihood (`crf_log_likelihood`, float64) under the
-    same constraints and temperature as its entity scores; 1.0 for an empty
-    text. Lower = less sure, and a text without entities is not sure by
-    default: missed entities count."""
-    import torch
-
-    from spacy_cluener.layers.crf_likelihood import crf_log_likelihood
-
-    out: List[float] = []
-    for item in _viterbi_under_posteriors(nlp, texts, batch_size):
-        if item is None:
-            out.append(1.0)
-            continue
-        scores, tags, params = item
-        log_p = crf_log_likelihood(scores, tags, torch.ones(tags.shape, dtype=torch.bool), *params)
-        out.append(float(numpy.exp(log_p.item())))
+            log_p = crf_log_likelihood(torch.tensor(scores / temperature)[None], torch.as_tensor(tags)[None],
+                                       torch.ones((1, len(doc)), dtype=torch.bool), *params)
+            out.append(float(numpy.exp(log_p.item())))
     return out
