@@ -40,26 +40,23 @@ def enable_scores(nlp: Language, on: bool = True) -> List[str]:
     """Turn entity scores on (or off) for every crf_ner of `nlp`, for this
     process (`report`, `predict --scores`); a threshold above 0 still
     computes the scores it needs. RETURNS the names of those components."""
-    from ..components.crf_ner import CRFEntityRecognizer
-
-    names = []
-    for name, pipe in nlp.pipeline:
-        if isinstance(pipe, CRFEntityRecognizer):
-            pipe.with_scores = on
-            names.append(name)
-    return names
+    return _set_on_crf_ners(nlp, "with_scores", on)
 
 
 def enable_expected_errors(nlp: Language, on: bool = True) -> List[str]:
     """Turn each doc's expected number of wrong tags on (or off) for every
     crf_ner of `nlp`, for this process (`predict --uncertainty-first`,
     `--top`). RETURNS the names of those components."""
+    return _set_on_crf_ners(nlp, "expected_errors", on)
+
+
+def _set_on_crf_ners(nlp: Language, setting: str, on: bool) -> List[str]:
     from ..components.crf_ner import CRFEntityRecognizer
 
     names = []
     for name, pipe in nlp.pipeline:
         if isinstance(pipe, CRFEntityRecognizer):
-            pipe.expected_errors = on
+            setattr(pipe, setting, on)
             names.append(name)
     return names
 
