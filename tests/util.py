@@ -280,6 +280,23 @@ def predict_odd_texts(model_dir, tmp_path) -> int:
 
 # --- hand-made docs and examples for the scorers
 
+def run_from_wheel(wheel: Path, tmp_path: Path, script: str, *args: str):
+    """Install `wheel` alone (`--no-deps`) into a bare target directory and
+    run `script` with it first on the path (one OpenMP thread, cwd outside
+    the repository): what `pip install` of a pipeline wheel gives. RETURNS
+    the JSON of the script's last line."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def make_doc(nlp, text, spans, default="outside"):
     doc = nlp.make_doc(text)
     doc.set_ents([Span(doc, s, e, label=label) for s, e, label in spans], default=default)

@@ -5,7 +5,6 @@ refuses updates, CNN pipelines, GPUs and existing outputs; its wheel loads
 (slow). A v1 pipeline (what quantize wrote before `engine`) still loads."""
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -24,7 +23,7 @@ from spacy_cluener.layers.pytorch_int8 import STATE_FORMAT, is_quantized
 from spacy_cluener.layers.quantized_transformer import ARCHITECTURE, INT8_ARCHITECTURES, STATE_KEY
 from spacy_cluener.quantization import quantize
 
-from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, small_cnn_nlp
+from ..util import REPO, TRAIN_DATA, TRF_CONFIG, ents, make_examples, run_from_wheel, small_cnn_nlp
 
 TEXTS = [text for text, _ in TRAIN_DATA] + ["张三和李四在北京天安门", "", "王五去了腾讯公司上海分部做工程师"]
 
@@ -260,9 +259,6 @@ def test_int8_pipeline_wheel_loads(int8_dir, tmp_path):
         assert ARCHITECTURE in whl.read(config).decode()
         meta = json.loads(whl.read("zh_cluener_int8/meta.json"))
     assert "int8 weights for CPU" in meta["description"]
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
     script = (
         "import json, spacy, sys\n"
         "nlp = spacy.load('zh_cluener_int8')\n"
@@ -270,10 +266,6 @@ def test_int8_pipeline_wheel_loads(int8_dir, tmp_path):
         "print(json.dumps({'int8': type(m.encoder.layer[0].attention.self.query).__module__,\n"
         "  'ents': [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(json.loads(sys.argv[1]))]}))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(target), "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-c", script, json.dumps(TEXTS)], capture_output=True, text=True,
-                         env=env, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = json.loads(run.stdout.strip().splitlines()[-1])
+    out = run_from_wheel(wheel, tmp_path, script, json.dumps(TEXTS))
     assert out["int8"].startswith("torch.ao.nn.quantized.dynamic"), out["int8"]
     assert [[tuple(e) for e in doc] for doc in out["ents"]] == [ents(d) for d in spacy.load(int8_dir).pipe(TEXTS)]

@@ -4,7 +4,6 @@ onnxruntime, run by an onnxruntime session inside the same pipeline; it
 predicts what fp32 does, saves and reloads the graph, refuses updates,
 initialize and a missing onnxruntime; its wheel loads (slow)."""
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -22,7 +21,7 @@ from spacy_cluener.layers import onnx_shim
 from spacy_cluener.layers.onnx_transformer import ARCHITECTURE
 from spacy_cluener.quantization import quantize
 
-from ..util import REPO, TRAIN_DATA, ents, make_examples
+from ..util import REPO, TRAIN_DATA, ents, make_examples, run_from_wheel
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -176,9 +175,6 @@ def test_onnx_pipeline_wheel_loads(onnx_dir, tmp_path):
         metadata = whl.read(next(n for n in whl.namelist() if n.endswith("METADATA"))).decode()
     assert "ONNX Runtime" in meta["description"]
     assert "spacy-cluener[onnx]" in metadata.replace("spacy_cluener", "spacy-cluener")
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
     script = (
         "import json, spacy, sys\n"
         "nlp = spacy.load('zh_cluener_onnx')\n"
@@ -187,9 +183,6 @@ def test_onnx_pipeline_wheel_loads(onnx_dir, tmp_path):
         " for d in nlp.pipe(sys.argv[1:])]]))\n"
     )
     texts = [t for t, _ in TRAIN_DATA]
-    env = {**os.environ, "PYTHONPATH": str(target), "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-c", script, *texts], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    name, predicted = json.loads(run.stdout.strip().splitlines()[-1])
+    name, predicted = run_from_wheel(wheel, tmp_path, script, *texts)
     assert name == "OrtBert"
     assert [[tuple(e) for e in doc] for doc in predicted] == [ents(d) for d in spacy.load(onnx_dir).pipe(texts)]
