@@ -110,27 +110,30 @@ def crf_decode(
     if with_scores:
         for i in keep:
             entities[i] = read_entities(i, out[i])
+    # Nothing more to compute unless there are entities to score or the
+    # expected errors are asked for.
+    spans = _spans(keep, entities) if with_scores else None
+    if spans is None and not with_errors:
+        return Decoded(out, entities, span_scores, errors)
     if on_host:
-        if with_scores or with_errors:
-            soft_np, soft_params = _tempered_numpy(emissions_np, params, temperature)
-        if with_scores:
-            # The marginals in numpy too (`span_marginals_numpy`): the same
-            # float64 sums as the torch pass, at a fraction of its cost per
-            # call for a few docs.
-            _score_entities_numpy(soft_np, kept_lengths, soft_params, best, keep, entities, span_scores)
+        # The marginals in numpy too (`span_marginals_numpy`,
+        # `expected_errors_numpy`): the same float64 sums as the torch pass,
+        # at a fraction of its cost per call for a few docs.
+        soft_np, soft_params = _tempered_numpy(emissions_np, params, temperature)
+        if spans is not None:
+            probs = span_marginals_numpy(soft_np, numpy.asarray(kept_lengths), *soft_params, best, *spans[:4])
+            _assign(probs, spans[4], span_scores)
         if with_errors:
             for row, (i, n) in enumerate(zip(keep, kept_lengths)):
                 errors[i] = expected_errors_numpy(soft_np[row, :n], *soft_params, best[row, :n])
-    elif with_scores or with_errors:
-        # One forward-backward for both (when there is anything to score).
-        spans = _spans(keep, entities) if with_scores else None
-        if spans is not None or with_errors:
-            post = _posteriors(crf, emissions, mask, temperature)
-            if spans is not None:
-                _score_entities(post, best_t, spans, span_scores)
-            if with_errors:
-                for i, value in zip(keep, expected_errors(post, best_t)):
-                    errors[i] = float(value)
+    else:
+        # One forward-backward for both.
+        post = _posteriors(crf, emissions, mask, temperature)
+        if spans is not None:
+            _score_entities(post, best_t, spans, span_scores)
+        if with_errors:
+            for i, value in zip(keep, expected_errors(post, best_t)):
+                errors[i] = float(value)
     return Decoded(out, entities, span_scores, errors)
 
 
@@ -239,17 +242,6 @@ def _assign(probs: numpy.ndarray, owners: numpy.ndarray, span_scores: List[numpy
     """Split the batch's span marginals by doc, into `span_scores`."""
     for i in set(owners.tolist()):
         span_scores[i] = probs[owners == i]
-
-
-def _score_entities_numpy(emissions, lengths, params, best, keep, entities, span_scores) -> None:
-    """`_score_entities` on the host in numpy, for the docs the numpy Viterbi
-    decoded (emissions and params already tempered, `_tempered_numpy`): the
-    same marginals (`span_marginals_numpy`)."""
-    spans = _spans(keep, entities)
-    if spans is None:
-        return
-    probs = span_marginals_numpy(emissions, numpy.asarray(lengths), *params, best, *spans[:4])
-    _assign(probs, spans[4], span_scores)
 
 
 def _score_entities(post: Posteriors, best, spans, span_scores) -> None:

@@ -144,7 +144,8 @@ def _stages(nlp: Language) -> List[Tuple[str, object, str]]:
     from spacy_cluener.layers import crf_batch
 
     # the numpy marginals run for few docs (one text at a time), torch's for batches
-    names = {"viterbi": "Viterbi", "_score_entities": "marginals", "_score_entities_numpy": "marginals"}
+    names = {"viterbi": "Viterbi", "_posteriors": "marginals", "_score_entities": "marginals",
+             "span_marginals_numpy": "marginals"}
     for name, stage in names.items():
         if hasattr(crf_batch, name):
             out.append((stage, crf_batch, name))
