@@ -49,6 +49,7 @@ setup(
             "spacy_cluener.SoftLexicon.v1 = spacy_cluener.layers.soft_lexicon:build_soft_lexicon",
             "spacy_cluener.ChunkedTok2Vec.v1 = spacy_cluener.layers.chunked_tok2vec:build_chunked_tok2vec",
             "spacy_cluener.ChunkedTok2Vec.v2 = spacy_cluener.layers.chunked_tok2vec:build_chunked_tok2vec_v2",
+            "spacy_cluener.ChunkedTok2Vec.v3 = spacy_cluener.layers.chunked_tok2vec:build_chunked_tok2vec_v3",
             "spacy_cluener.QuantizedTransformerModel.v1 = "
             "spacy_cluener.layers.quantized_transformer:build_quantized_transformer_model",
             "spacy_cluener.QuantizedTransformerModel.v2 = "

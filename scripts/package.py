@@ -79,12 +79,15 @@ def is_int8(config) -> bool:
         for c in config["components"].values())
 
 
+ONNX_TOK2VECS = ("spacy_cluener.ChunkedTok2Vec.v2", "spacy_cluener.ChunkedTok2Vec.v3")
+
+
 def is_onnx(config) -> bool:
     """Whether the pipeline needs ONNX Runtime: a transformer of `quantize --runtime onnx`,
-    or a tok2vec with ChunkedTok2Vec.v2's `onnx` setting on."""
+    or a tok2vec with ChunkedTok2Vec's `onnx` setting on (v2, v3)."""
     models = [c.get("model", {}) for c in config["components"].values()]
     return any(str(m.get("@architectures", "")).startswith("spacy_cluener.OnnxTransformerModel.")
-               or (m.get("@architectures") == "spacy_cluener.ChunkedTok2Vec.v2" and m.get("onnx", "off") != "off")
+               or (m.get("@architectures") in ONNX_TOK2VECS and m.get("onnx", "off") != "off")
                for m in models)
 
 

@@ -157,8 +157,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E081 = ("An ONNX transformer (spacy_cluener.OnnxTransformerModel.v1) is made from a trained fp32 pipeline "
             "by `python -m spacy_cluener quantize MODEL OUTPUT --runtime onnx`; it cannot be initialized or "
             "trained. Train with spacy-transformers.TransformerModel.v3, then quantize.")
-    E082 = ("spacy_cluener.ChunkedTok2Vec.v2 with onnx = {mode!r} needs {package}, which is not installed: "
+    E082 = ("spacy_cluener.ChunkedTok2Vec (v2, v3) with onnx = {mode!r} needs {package}, which is not installed: "
             "pip install spacy-cluener[onnx], or set onnx = \"off\".")
-    E083 = ("spacy_cluener.ChunkedTok2Vec.v2 cannot compile this tok2vec to ONNX: {problem}. The graph covers "
+    E083 = ("spacy_cluener.ChunkedTok2Vec (v2, v3) cannot compile this tok2vec to ONNX: {problem}. The graph covers "
             "spacy_cluener.CharNgramEmbed (with or without SoftLexicon) + spacy.MaxoutWindowEncoder.v2 "
             "(configs/cnn_crf.cfg); set onnx = \"off\" for other layers.")

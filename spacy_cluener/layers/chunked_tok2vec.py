@@ -37,6 +37,23 @@ InT = List[Doc]
 OutT = List[Floats2d]
 
 
+@registry.architectures("spacy_cluener.ChunkedTok2Vec.v3")
+def build_chunked_tok2vec_v3(
+    embed: Model[InT, OutT],
+    encode: Model[OutT, OutT],
+    chunk_size: int = 4096,
+    overlap: int = 64,
+    onnx: str = "off",
+) -> Model[InT, OutT]:
+    """v1, and `onnx`: "fp32" or "int8" runs every batch at prediction, one
+    doc (`nlp(text)`) or many (`nlp.pipe`), through one ONNX Runtime graph
+    built from the weights (layers/onnx_tok2vec.py; needs
+    spacy-cluener[onnx]); "off" is v1. Docs longer than `chunk_size` and
+    training stay thinc's.
+    """
+    return _build_onnx(embed, encode, chunk_size, overlap, onnx, batches=True)
+
+
 @registry.architectures("spacy_cluener.ChunkedTok2Vec.v2")
 def build_chunked_tok2vec_v2(
     embed: Model[InT, OutT],
@@ -45,18 +62,20 @@ def build_chunked_tok2vec_v2(
     overlap: int = 64,
     onnx: str = "off",
 ) -> Model[InT, OutT]:
-    """v1, and `onnx`: "fp32" or "int8" runs a batch of one doc (`nlp(text)`)
-    through one ONNX Runtime graph built from the weights
-    (layers/onnx_tok2vec.py; needs spacy-cluener[onnx]); "off" is v1.
-    Batches of several docs, long docs and training stay thinc's.
-    """
+    """v3 for a batch of one doc (`nlp(text)`) only: batches of several docs
+    stay thinc's."""
+    return _build_onnx(embed, encode, chunk_size, overlap, onnx, batches=False)
+
+
+def _build_onnx(embed: Model[InT, OutT], encode: Model[OutT, OutT], chunk_size: int, overlap: int, onnx: str,
+                batches: bool) -> Model[InT, OutT]:
     from .onnx_tok2vec import check_mode, check_structure
 
     check_mode(onnx)
     tok2vec = build_Tok2Vec_model(embed, encode)
     if onnx != "off":
         check_structure(tok2vec)
-    return with_chunks(tok2vec, chunk_size, overlap, onnx=onnx)
+    return with_chunks(tok2vec, chunk_size, overlap, onnx=onnx, onnx_batches=batches)
 
 
 @registry.architectures("spacy_cluener.ChunkedTok2Vec.v1")
@@ -79,14 +98,17 @@ def build_chunked_tok2vec(
     return with_chunks(build_Tok2Vec_model(embed, encode), chunk_size, overlap)
 
 
-def with_chunks(tok2vec: Model[InT, OutT], chunk_size: int, overlap: int, onnx: str = "off") -> Model[InT, OutT]:
+def with_chunks(tok2vec: Model[InT, OutT], chunk_size: int, overlap: int, onnx: str = "off",
+                onnx_batches: bool = False) -> Model[InT, OutT]:
     """The layer tree of `tok2vec` with a root that predicts long docs in
-    windows (see the module docstring), and one doc through an ONNX graph
-    if `onnx` is not "off". `tok2vec` itself is not changed; use the
-    returned model in its place."""
+    windows (see the module docstring), and the other docs of a batch of one
+    (or, with `onnx_batches`, of any batch) through an ONNX graph if `onnx`
+    is not "off". `tok2vec` itself is not changed; use the returned model in
+    its place."""
     if overlap < 0 or chunk_size <= 2 * overlap:
         raise ValueError(Errors.E037.format(chunk_size=chunk_size, overlap=overlap))
-    forward = partial(_forward, inner=tok2vec._func, chunk_size=chunk_size, overlap=overlap, onnx=onnx)
+    forward = partial(_forward, inner=tok2vec._func, chunk_size=chunk_size, overlap=overlap, onnx=onnx,
+                      onnx_batches=onnx_batches)
     return Model(
         tok2vec.name,
         forward,
@@ -116,16 +138,22 @@ def windows(length: int, chunk_size: int, overlap: int) -> Iterator[Tuple[int, i
 
 
 def _forward(model: Model[InT, OutT], docs: InT, is_train: bool, *, inner: Callable,
-             chunk_size: int, overlap: int, onnx: str = "off") -> Tuple[OutT, Callable]:
+             chunk_size: int, overlap: int, onnx: str = "off", onnx_batches: bool = False) -> Tuple[OutT, Callable]:
     if onnx != "off":
         from . import onnx_tok2vec
 
         if is_train:
             onnx_tok2vec.forget(model)  # the update after this pass changes the weights in place
-        elif len(docs) == 1 and len(docs[0]) <= chunk_size:
-            vectors = onnx_tok2vec.predict_one(model, docs[0], onnx)
-            if vectors is not None:
-                return [vectors], _no_backprop
+        elif onnx_batches or len(docs) == 1:
+            short = [doc for doc in docs if len(doc) <= chunk_size]
+            short_vectors = onnx_tok2vec.predict(model, short, onnx)
+            if short_vectors is not None:
+                found = iter(short_vectors)
+                vectors = [
+                    _predict_long(model, doc, inner, chunk_size, overlap) if len(doc) > chunk_size else next(found)
+                    for doc in docs
+                ]
+                return vectors, _no_backprop
     if is_train or all(len(doc) <= chunk_size for doc in docs):
         return inner(model, docs, is_train)
     short = [doc for doc in docs if len(doc) <= chunk_size]

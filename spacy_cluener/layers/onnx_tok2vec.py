@@ -1,15 +1,19 @@
-"""The CNN tok2vec as one ONNX graph, for one text at a time on CPU
-(`spacy_cluener.ChunkedTok2Vec.v2`'s `onnx` setting).
+"""The CNN tok2vec as one ONNX graph on the CPU (`spacy_cluener.ChunkedTok2Vec`'s
+`onnx` setting: v2 for one text at a time, v3 for every batch).
 
 One doc through thinc's layer tree costs a few dozen layer calls and numpy
-calls on ~40-row arrays, more than its arithmetic (docs/speed.md). Here the
-hash embeddings, the embedding Maxout and the CNN (`CharNgramEmbed` +
+calls on ~40-row arrays, more than its arithmetic; a batch, thinc's matrix
+products and the intermediate arrays each layer keeps (docs/speed.md). Here
+the hash embeddings, the embedding Maxout and the CNN (`CharNgramEmbed` +
 `MaxoutWindowEncoder.v2`) are rebuilt in torch from the model's own weights,
-exported to ONNX and run by onnxruntime in one call. The features stay
-numpy, computed by the model's own layers: the hashed rows of the character
-tables and the lexicon's features. fp32 gives thinc's vectors to float32
-rounding; "int8" adds onnxruntime's dynamic quantisation of the matrix
-products (faster, a little less exact: docs/speed.md).
+exported to ONNX and run by onnxruntime in one call per batch. The features
+stay numpy, computed by the model's own layers: the hashed rows of the
+character tables and the lexicon's features. The docs of a batch are laid
+out as thinc's `with_array(pad=...)` lays them out (zero rows before each
+doc and after the last), so each doc's vectors are those it gets alone.
+fp32 gives thinc's vectors to float32 rounding; "int8" adds onnxruntime's
+dynamic quantisation of the matrix products (faster, a little less exact:
+docs/speed.md).
 
 The graph is built from the weights at the first one-doc call and rebuilt
 when the weight arrays change or after a training pass (a forward with
@@ -87,13 +91,13 @@ def _weight_slots(tok2vec: Model) -> List[Tuple[Model, str]]:
 
 
 def build_graph(tok2vec: Model):
-    """The torch module of `tok2vec` after its features (keys, lexicon) -> vectors."""
+    """The torch module of `tok2vec` after its features: (keys, lexicon,
+    layout) -> the vectors of every row of `layout` (see `layout`)."""
     import torch
 
     tables = find(tok2vec, "hashembed")[:4]
     maxouts, norms = find(tok2vec, "maxout"), find(tok2vec, "layernorm")
-    encoder = next(m for m in walk(tok2vec) if m.name.startswith("with_array(residual(expand_window"))
-    pad, window = encoder.attrs.get("pad", 0), find(tok2vec, "expand_window")[0].attrs["window_size"]
+    window = find(tok2vec, "expand_window")[0].attrs["window_size"]
 
     def parameters(arrays):
         return torch.nn.ParameterList([torch.nn.Parameter(torch.from_numpy(numpy.ascontiguousarray(a)))
@@ -116,24 +120,48 @@ def build_graph(tok2vec: Model):
             var = ((Y - mu) ** 2).mean(1, keepdim=True) + 1e-8
             return (Y - mu) * var.rsqrt() * self.G[i] + self.B[i]
 
-        def forward(self, keys, lexicon):
+        def forward(self, keys, lexicon, layout):
             n = keys.shape[0]
             X = self.E[keys].reshape(n, len(tables), N_HASHES, -1).sum(2).reshape(n, -1)
             X = self.maxout_norm(0, torch.cat([X, lexicon], 1))
-            # MaxoutWindowEncoder's with_array(pad=...): zero rows around the doc,
-            # which the layers transform too; expand_window pads with zeros again
-            X = torch.nn.functional.pad(X, (0, 0, pad, pad))
+            # MaxoutWindowEncoder's with_array(pad=...): `pad` zero rows before
+            # each doc and after the last (`layout` picks them from a zero row
+            # after X), which the layers transform too; expand_window pads
+            # the whole array with zeros again
+            X = torch.cat([X, X.new_zeros(1, X.shape[1])])[layout]
             for i in range(1, len(self.W)):
                 P = torch.nn.functional.pad(X, (0, 0, window, window))
                 m = X.shape[0]
                 X = X + self.maxout_norm(i, torch.cat([P[k:k + m] for k in range(2 * window + 1)], 1))
-            return X[pad:X.shape[0] - pad]
+            return X
 
     return Tok2VecGraph().eval()
 
 
-def feature_fn(tok2vec: Model) -> Callable[[Doc], Tuple[numpy.ndarray, numpy.ndarray]]:
-    """doc -> (keys, lexicon features): the graph's inputs, from the model's own layers."""
+def encoder_pad(tok2vec: Model) -> int:
+    """The zero rows MaxoutWindowEncoder's with_array puts around each doc."""
+    encoder = next(m for m in walk(tok2vec) if m.name.startswith("with_array(residual(expand_window"))
+    return int(encoder.attrs.get("pad", 0))
+
+
+def layout(lengths: List[int], pad: int) -> numpy.ndarray:
+    """The graph's row order: for each non-empty doc `pad` zero rows (index
+    sum(lengths), the zero row after the features' rows) and its rows, then
+    `pad` zero rows: thinc's `ops.flatten(Xs, pad=pad)`."""
+    zero = sum(lengths)
+    parts, offset = [], 0
+    for length in lengths:
+        if length:
+            parts.append(numpy.full(pad, zero, dtype="int64"))
+            parts.append(numpy.arange(offset, offset + length, dtype="int64"))
+            offset += length
+    parts.append(numpy.full(pad, zero, dtype="int64"))
+    return numpy.concatenate(parts)
+
+
+def feature_fn(tok2vec: Model) -> Callable[[List[Doc]], Tuple[numpy.ndarray, numpy.ndarray]]:
+    """docs -> (keys, lexicon features) of their tokens one after another:
+    the graph's inputs, from the model's own layers."""
     tables = find(tok2vec, "hashembed")[:4]
     features = find(tok2vec, "char_ngram_features")[0]
     lexicons = find(tok2vec, "soft_lexicon")
@@ -142,11 +170,16 @@ def feature_fn(tok2vec: Model) -> Callable[[Doc], Tuple[numpy.ndarray, numpy.nda
     seeds = [t.attrs["seed"] for t in tables]
     ops = tok2vec.ops
 
-    def run(doc: Doc):
-        (ids,) = features.predict([doc])
+    def run(docs: List[Doc]):
+        per_doc = features.predict(docs)
+        ids = per_doc[0] if len(per_doc) == 1 else numpy.concatenate(per_doc)
         keys = [ops.hash(ops.as_contig(ids[:, i]), seeds[i]) % rows[i] + offsets[i] for i in range(len(tables))]
         keys = numpy.concatenate(keys, axis=1).astype("int64")
-        lexicon = lexicons[0].predict([doc])[0] if lexicons else numpy.zeros((len(doc), 0), dtype="float32")
+        if lexicons:
+            per_doc = lexicons[0].predict(docs)
+            lexicon = per_doc[0] if len(per_doc) == 1 else numpy.concatenate(per_doc)
+        else:
+            lexicon = numpy.zeros((len(keys), 0), dtype="float32")
         return keys, numpy.ascontiguousarray(lexicon, dtype="float32")
 
     return run
@@ -156,13 +189,15 @@ def export(tok2vec: Model, mode: str, example: Doc) -> bytes:
     """The ONNX graph of `tok2vec` (int8 MatMuls for mode "int8"), as bytes."""
     import torch
 
-    keys, lexicon = feature_fn(tok2vec)(example)
+    keys, lexicon = feature_fn(tok2vec)([example])
+    rows = torch.from_numpy(layout([len(example)], encoder_pad(tok2vec)))
     with tempfile.TemporaryDirectory(prefix="spacy_cluener_tok2vec.") as tmp:
-        path = export_graph(build_graph(tok2vec), (torch.from_numpy(keys), torch.from_numpy(lexicon)),
-                            Path(tmp) / "tok2vec.onnx", ["keys", "lexicon"], ["vectors"],
-                            {"keys": {0: "n"}, "lexicon": {0: "n"}, "vectors": {0: "n"}})
+        path = export_graph(build_graph(tok2vec), (torch.from_numpy(keys), torch.from_numpy(lexicon), rows),
+                            Path(tmp) / "tok2vec.onnx", ["keys", "lexicon", "layout"], ["vectors"],
+                            {"keys": {0: "n"}, "lexicon": {0: "n"}, "layout": {0: "m"}, "vectors": {0: "m"}})
         if mode == "int8":
-            path = quantize_graph(path, Path(tmp) / "int8.onnx")
+            # each row on its own: a doc's vectors do not depend on its batch
+            path = quantize_graph(path, Path(tmp) / "int8.onnx", per_row=True)
         return path.read_bytes()
 
 
@@ -181,14 +216,20 @@ class CompiledTok2Vec:
         self.graph = export(tok2vec, mode, example)
         self.session = onnxruntime.InferenceSession(self.graph, options, providers=["CPUExecutionProvider"])
         self.features = feature_fn(tok2vec)
+        self.pad = encoder_pad(tok2vec)
+        self.ops = tok2vec.ops
 
     def is_current(self) -> bool:
         """Whether every weight array is still the one the graph was built from."""
         return all(layer.get_param(name) is array for (layer, name), array in zip(self.slots, self.weights))
 
-    def __call__(self, doc: Doc) -> Floats2d:
-        keys, lexicon = self.features(doc)
-        return self.session.run(None, {"keys": keys, "lexicon": lexicon})[0]
+    def __call__(self, docs: List[Doc]) -> List[Floats2d]:
+        """The vectors of each doc (at least one token among them)."""
+        lengths = [len(doc) for doc in docs]
+        keys, lexicon = self.features(docs)
+        rows = layout(lengths, self.pad)
+        vectors = self.session.run(None, {"keys": keys, "lexicon": lexicon, "layout": rows})[0]
+        return self.ops.unflatten(vectors, lengths, pad=self.pad)
 
 
 # model id (never reused) -> its compiled graph, for the few models used last:
@@ -200,19 +241,20 @@ MAX_COMPILED = 4
 _LOCK = threading.Lock()
 
 
-def predict_one(model: Model, doc: Doc, mode: str) -> Optional[Floats2d]:
-    """`doc`'s vectors from the graph of `model` (built or rebuilt as needed),
-    or None where the graph does not apply (GPU ops, an empty doc)."""
-    if not isinstance(model.ops, NumpyOps) or len(doc) == 0:
+def predict(model: Model, docs: List[Doc], mode: str) -> Optional[List[Floats2d]]:
+    """The vectors of `docs` from the graph of `model` (built or rebuilt as
+    needed), or None where the graph does not apply (GPU ops, no tokens)."""
+    if not isinstance(model.ops, NumpyOps) or not any(len(doc) for doc in docs):
         return None
     with _LOCK:
         compiled = _COMPILED.get(model.id)
         if compiled is None or not compiled.is_current():
-            compiled = _COMPILED[model.id] = CompiledTok2Vec(model, mode, doc)
+            example = next(doc for doc in docs if len(doc))
+            compiled = _COMPILED[model.id] = CompiledTok2Vec(model, mode, example)
             while len(_COMPILED) > MAX_COMPILED:
                 _COMPILED.popitem(last=False)
         _COMPILED.move_to_end(model.id)
-    return compiled(doc)  # onnxruntime sessions run concurrently
+    return compiled(docs)  # onnxruntime sessions run concurrently
 
 
 def forget(model: Model) -> None:

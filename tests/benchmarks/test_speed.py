@@ -107,8 +107,9 @@ def test_lac_speed_scores_a_perfect_tagger(data_dir, tmp_path):
 
 @pytest.mark.skipif(not HAS_ORT, reason="needs onnx and onnxruntime")
 def test_onnx_tok2vec_matches_thinc(data_dir, small_model, tmp_path):
-    """onnx_tok2vec.py: ChunkedTok2Vec.v2 with onnx = "fp32" gives thinc's
-    vectors and the pipeline's own entities, and every figure is written."""
+    """onnx_tok2vec.py: ChunkedTok2Vec.v3 with onnx = "fp32" gives thinc's
+    vectors and the pipeline's own entities in both modes, every setting the
+    same entities one at a time and batched, and every figure is written."""
     output = tmp_path / "onnx_tok2vec.json"
     proc = _run(data_dir, "onnx_tok2vec.py", str(small_model), str(data_dir / "msra" / "test.txt"), "--output",
                 str(output), "--n-docs", "20", "--no-numpy-blas")
@@ -117,7 +118,9 @@ def test_onnx_tok2vec_matches_thinc(data_dir, small_model, tmp_path):
     assert result["max_abs_diff"]["fp32"] < 1e-4
     assert result["pipeline"]["fp32"]["identical_docs"] == 1.0
     assert list(result["pipeline"]) == ["off", "fp32", "int8"]
+    assert result["pipeline"]["fp32"]["batched"]["identical_docs"] == 1.0
     for row in result["pipeline"].values():
         assert positive_finite(row["chars_per_cpu_s"]) and 0 <= row["identical_docs"] <= 1
+        assert positive_finite(row["batched"]["chars_per_cpu_s"]) and row["same_in_both_modes"] == 1.0
     for value in result["tok2vec_us_per_doc"].values():
         assert positive_finite(value)

@@ -19,6 +19,8 @@ def test_onnx_pipelines_need_the_extra():
     assert not package.is_onnx(config(tok2vec=cnn))
     assert not package.is_onnx(config(tok2vec={"@architectures": "spacy_cluener.ChunkedTok2Vec.v2", "onnx": "off"}))
     assert package.is_onnx(config(tok2vec={"@architectures": "spacy_cluener.ChunkedTok2Vec.v2", "onnx": "int8"}))
+    assert package.is_onnx(config(tok2vec={"@architectures": "spacy_cluener.ChunkedTok2Vec.v3", "onnx": "fp32"}))
+    assert not package.is_onnx(config(tok2vec={"@architectures": "spacy_cluener.ChunkedTok2Vec.v3"}))
     onnx_bert = {"@architectures": "spacy_cluener.OnnxTransformerModel.v1"}
     assert package.is_onnx(config(transformer=onnx_bert)) and package.is_int8(config(transformer=onnx_bert))
     torch_int8 = {"@architectures": "spacy_cluener.QuantizedTransformerModel.v2"}

@@ -11,15 +11,25 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def cpu_model() -> str:
-    """`lscpu`'s "Model name" (e.g. "AMD EPYC"), else platform's processor."""
+    """`lscpu`'s "Model name" (e.g. "AMD EPYC"), else platform's processor,
+    with the CPU family and model where lscpu gives them and the vector
+    instructions that change the arithmetic (the widest of AVX2 / AVX-512,
+    and int8 dot products: VNNI, AMX), e.g. "AMD EPYC, family 25 model 17
+    (AVX-512, VNNI)": one model name covers CPUs whose kernels, and so whose
+    timings and float rounding, differ."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         out = ""
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+    name = fields.get("Model name") or platform.processor() or platform.machine()
+    if fields.get("CPU family") and fields.get("Model"):
+        name += f", family {fields['CPU family']} model {fields['Model']}"
+    flags = set(fields.get("Flags", "").split())
+    isa = ["AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None,
+           "VNNI" if flags & {"avx512_vnni", "avx_vnni"} else None, "AMX" if "amx_int8" in flags else None]
+    isa = [x for x in isa if x]
+    return f"{name} ({', '.join(isa)})" if isa else name
 
 
 def commit() -> str:
