@@ -83,21 +83,29 @@ def test_scores_survive_docbin_and_multiprocessing(trained, tmp_path):
     for a, b in zip(docs, loaded):
         assert _spans(a)[0] == _spans(b)[0]
         numpy.testing.assert_array_equal(_spans(a)[1], _spans(b)[1])
-    # n_process forks: in a process whose torch has already run a parallel
-    # region, forked workers can hang in OpenMP (libgomp is not fork-safe),
-    # so the parallel run gets a fresh process that forks before any torch work.
+    # n_process forks (on Linux) after this process has predicted: torch has
+    # run a parallel region, whose libgomp thread pool does not survive a fork
+    # (the workers hung before spacy_cluener.layers made forked children use
+    # one torch thread). A fresh process, so that torch runs with its own
+    # default threads whatever pytest set.
     trained.to_disk(tmp_path / "model")
     script = (
-        "import json, sys, spacy\n"
+        "import json, sys, spacy, torch\n"
+        "torch.set_num_threads(2)\n"
         "nlp = spacy.load(sys.argv[1])\n"
-        "docs = nlp.pipe(json.loads(sys.argv[2]), n_process=2, batch_size=2)\n"
+        "texts = json.loads(sys.argv[2])\n"
+        "list(nlp.pipe(texts * 20, batch_size=64))  # torch's parallel regions run here, before the fork\n"
+        "docs = nlp.pipe(texts, n_process=2, batch_size=2)\n"
         "key = nlp.get_pipe('crf_ner').spans_key\n"
         "print(json.dumps([[[(s.start_char, s.end_char, s.label_) for s in d.spans[key]],"
         " [float(x) for x in d.spans[key].attrs['scores']],"
         " [(e.start_char, e.end_char, e.label_) for e in d.ents]] for d in docs]))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), json.dumps(TEXTS)],
-                          capture_output=True, text=True, timeout=300)
+    try:
+        proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model"), json.dumps(TEXTS)],
+                              capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("nlp.pipe(n_process=2) hung after a prediction in the parent process")
     assert proc.returncode == 0, proc.stderr
     parallel = json.loads(proc.stdout)
     assert any(len(scores) for _, scores, _ in parallel)
