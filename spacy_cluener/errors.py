@@ -14,6 +14,9 @@ class Warnings(metaclass=ErrorsWithCodes):
     W004 = ("{n} user-dictionary word(s) longer than max_word_length={max_length} were left "
             "out of the lexicon (e.g. {example!r}): raise "
             "[components.tok2vec.model.embed.lexicon] max_word_length to keep them.")
+    W005 = ("Training {name} drops its calibration (temperature and per-type maps), which was fitted to "
+            "the weights before this update and no longer holds: its scores are the raw CRF marginals "
+            "until you run `python -m spacy_cluener calibrate` on the trained pipeline again.")
     W007 = ("calibrate: the model predicts no scored entity on the fit half of the data ({n} docs), so "
             "there is nothing to fit: the output is an uncalibrated copy (temperature 1, no maps). Is the "
             "data a gold corpus of the model's kind, and is the model trained?")

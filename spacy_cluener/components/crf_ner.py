@@ -39,7 +39,14 @@ from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
 from ..layers.crf_batch import crf_decode, crf_loss, legal_under_scheme
-from ..layers.crf_tagger import build_crf_head, get_crf_module, resize_crf_head, set_tag_names, tok2vec_width
+from ..layers.crf_tagger import (
+    build_crf_head,
+    get_crf_module,
+    reset_crf_head,
+    resize_crf_head,
+    set_tag_names,
+    tok2vec_width,
+)
 from ..scoring import score_entities
 from ..tag_schemes import (
     biluo_to_scheme,
@@ -113,7 +120,7 @@ def make_crf_ner(
     scorer: Optional[Callable],
     scores: bool,
     threshold: float,
-    spans_key: str,
+    spans_key: Optional[str],
     expected_errors: bool,
 ):
     """Create a CRF entity recognizer.
@@ -123,7 +130,10 @@ def make_crf_ner(
         `doc.spans[spans_key].attrs["scores"]`; False skips forward-backward.
     threshold (float): entities scoring below it are left out of `doc.ents`
         (they stay in `doc.spans[spans_key]`); 0.0 keeps every Viterbi entity.
-    spans_key (str): the `doc.spans` key of the entities and their scores.
+    spans_key (Optional[str]): the `doc.spans` key of the entities and their
+        scores; None writes no span group (a pipeline that retokenizes
+        after this component, e.g. `merge_entities`: spaCy's retokenizer
+        does not move span groups, which then cannot be serialized).
     expected_errors (bool): also write, per doc, how many of its tags the CRF
         expects to be wrong into `doc.spans[spans_key].attrs["expected_errors"]`
         (a forward-backward for every doc; `predict --top` turns it on to put
@@ -163,7 +173,7 @@ class CRFEntityRecognizer(TrainablePipe):
         scorer: Optional[Callable] = score_entities,
         scores: bool = DEFAULT_SCORES,
         threshold: float = 0.0,
-        spans_key: str = "crf_ner",
+        spans_key: Optional[str] = "crf_ner",
         expected_errors: bool = False,
     ) -> None:
         self.vocab = vocab
@@ -189,6 +199,11 @@ class CRFEntityRecognizer(TrainablePipe):
             "calibration": None,
             # The head's input width, set by `initialize`; None: not built.
             "nI": None,
+            # Labels added to a trained model (`add_label`, or a preset
+            # entity's label at predict) and not yet in any gold: their tags
+            # are never predicted, as spaCy's `ner` masks its unseen classes
+            # (their weights start at zero, which is not "never").
+            "unseen_labels": [],
         }
         self.scorer = scorer
         self.with_scores = scores
@@ -209,12 +224,14 @@ class CRFEntityRecognizer(TrainablePipe):
         return self.cfg["scheme"]
 
     @property
-    def spans_key(self) -> str:
+    def spans_key(self) -> Optional[str]:
         return self.cfg.get("spans_key", "crf_ner")
 
     @spans_key.setter
-    def spans_key(self, value: str) -> None:
-        if not isinstance(value, str) or not value:
+    def spans_key(self, value: Optional[str]) -> None:
+        """None: no span group (for pipelines that retokenize after this
+        component: spaCy's retokenizer does not move `doc.spans`)."""
+        if value is not None and (not isinstance(value, str) or not value):
             raise ValueError(Errors.E050.format(value=value))
         self._set_setting("spans_key", value)
 
@@ -283,7 +300,9 @@ class CRFEntityRecognizer(TrainablePipe):
         """Add a label; after initialization the emission layer and the CRF's
         transitions grow (the learned weights kept, the new tags' start at
         zero, forbidden transitions still forbidden), as spaCy's `ner`
-        resizes its output layer. RETURNS (int): 0 if it was there, else 1."""
+        resizes its output layer, and the label is not predicted until a gold
+        entity of it has been trained on (`unseen_labels`).
+        RETURNS (int): 0 if it was there, else 1."""
         if not isinstance(label, str):
             raise ValueError(Errors.E011.format(label=label))
         if label in self.labels:
@@ -296,6 +315,7 @@ class CRFEntityRecognizer(TrainablePipe):
         if self.crf is not None:
             resize_crf_head(self.model, self.tag_names)
             self.cfg["tags_sha256"] = _tags_checksum(self.tag_names)
+            self.cfg["unseen_labels"] = [*self.cfg.get("unseen_labels", []), label]
         return 1
 
     def initialize(
@@ -325,6 +345,10 @@ class CRFEntityRecognizer(TrainablePipe):
             # spaCy's `ner` allows.)
             raise ValueError(Errors.E004)
         self._set_tags()
+        # Initializing a trained pipeline again starts the head from scratch,
+        # as it does the tok2vec (and spaCy's `ner` its weights).
+        reset_crf_head(self.model)
+        self.cfg["unseen_labels"] = []
         if doc_sample:
             self.model.initialize(X=doc_sample)
         else:
@@ -382,8 +406,11 @@ class CRFEntityRecognizer(TrainablePipe):
                 if label not in self.labels:
                     self.add_label(label)
         spaces = [doc.to_array(IS_SPACE).astype(bool) for doc in docs]
-        return self._decode_and_score(self.model.predict(docs), spaces, self.with_scores, presets,
-                                      with_errors=self.expected_errors)
+        # without a span group, scores serve only a threshold, and expected errors nothing
+        stored = self.spans_key is not None
+        return self._decode_and_score(self.model.predict(docs), spaces,
+                                      self.with_scores and (stored or self.threshold > 0.0), presets,
+                                      with_errors=self.expected_errors and stored)
 
     def _decode(
         self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
@@ -449,14 +476,28 @@ class CRFEntityRecognizer(TrainablePipe):
         such a token no wordpiece, hence a zero vector, so its emissions
         carry no evidence."""
         has_space = spaces is not None and bool(spaces.any())
-        if preset is None and not has_space:
+        unseen = self._unseen_tag_ids()
+        if preset is None and not has_space and unseen is None:
             return None
         names = self.tag_names
         allowed = known_tags_mask(preset or [None] * length, names, self.scheme)
+        free = None if preset is None else numpy.array([p is None for p in preset])
         if has_space:
-            free_space = spaces if preset is None else spaces & numpy.array([p is None for p in preset])
+            free_space = spaces if free is None else spaces & free
             allowed[free_space, 1:] = False  # tag 0 is "O" (tag_names puts it first)
+        if unseen is not None:
+            if free is None:
+                allowed[:, unseen] = False
+            else:
+                allowed[numpy.ix_(free, unseen)] = False
         return allowed
+
+    def _unseen_tag_ids(self) -> Optional[numpy.ndarray]:
+        """The tag ids of `unseen_labels`, or None when there are none."""
+        unseen = set(self.cfg.get("unseen_labels") or ())
+        if not unseen:
+            return None
+        return numpy.array([i for i, name in enumerate(self.tag_names) if name != "O" and name[2:] in unseen])
 
     def _entity_reader(self) -> Callable[[numpy.ndarray], List[Tuple[int, int, str, int]]]:
         """A function from a tag-id sequence to its entities (start, end,
@@ -497,15 +538,15 @@ class CRFEntityRecognizer(TrainablePipe):
             else:
                 found = [e for e in read(ids) if preset is None or preset[e[0]] is None]
             spans = [Span(doc, start, end, label=label) for start, end, label, _ in found]
-            group = SpanGroup(doc, name=key, spans=spans)
-            if predictions.scores is not None:
-                scores = predictions.scores[i]
-                group.attrs["scores"] = scores
-                if threshold > 0.0:
-                    spans = [span for span, score in zip(spans, scores) if score >= threshold]
-            if predictions.errors is not None:
-                group.attrs["expected_errors"] = predictions.errors[i]
-            doc.spans[key] = group
+            if key is not None:
+                group = SpanGroup(doc, name=key, spans=spans)
+                if predictions.scores is not None:
+                    group.attrs["scores"] = predictions.scores[i]
+                if predictions.errors is not None:
+                    group.attrs["expected_errors"] = predictions.errors[i]
+                doc.spans[key] = group
+            if predictions.scores is not None and threshold > 0.0:
+                spans = [span for span, score in zip(spans, predictions.scores[i]) if score >= threshold]
             if preset is None:
                 doc.ents = spans
             else:
@@ -522,14 +563,27 @@ class CRFEntityRecognizer(TrainablePipe):
     ) -> Dict[str, float]:
         """TrainablePipe.update, after adding the gold labels the model does
         not have yet (as spaCy's `ner` does): the emissions must have their
-        columns before the forward pass."""
+        columns before the forward pass. The gold's labels are no longer
+        unseen; a calibration is dropped (`_drop_calibration`)."""
         examples = list(examples)
         if self.crf is not None:
-            labels = set(self.labels)
-            new = {ent.label_ for eg in examples for ent in eg.reference.ents if ent.label_ not in labels}
-            for label in sorted(new):
+            gold_labels = {ent.label_ for eg in examples for ent in eg.reference.ents}
+            for label in sorted(gold_labels - set(self.labels)):
                 self.add_label(label)
+            if self.cfg.get("unseen_labels"):
+                self.cfg["unseen_labels"] = [x for x in self.cfg["unseen_labels"] if x not in gold_labels]
+            self._drop_calibration()
         return super().update(examples, drop=drop, sgd=sgd, losses=losses)
+
+    def _drop_calibration(self) -> None:
+        """Training moves the weights the calibration was fitted to: its
+        temperature and maps no longer hold, so they go (with W005),
+        and the scores are the raw marginals until `calibrate` runs again."""
+        if self.cfg.get("calibration") is None and self.temperature == 1.0:
+            return
+        warnings.warn(Warnings.W005.format(name=self.name), stacklevel=3)
+        self.cfg["calibration"] = None
+        self.cfg["temperature"] = 1.0
 
     def tag_index(self) -> Dict[str, int]:
         """Tag name -> id, in the order of the model's output columns."""

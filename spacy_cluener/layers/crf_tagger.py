@@ -64,11 +64,18 @@ def build_crf_head(head: Model, nI: int) -> None:
         module, convert_inputs=convert_padded_inputs, convert_outputs=convert_padded_outputs
     )
     for layer in (head, wrapper):
-        layer.set_dim("nI", nI)
-        layer.set_dim("nO", len(tag_names))
+        layer.set_dim("nI", nI, force=True)
+        layer.set_dim("nO", len(tag_names), force=True)
     head.layers.append(wrapper)
     # Trained from scratch: HeadAdam.v1 gives it the head learning rate.
     mark_head(head)
+
+
+def reset_crf_head(model: Model) -> None:
+    """Drop a built head's torch module, so that the next initialization
+    builds a new one (initializing a trained pipeline again)."""
+    head = model.get_ref("crf_head")
+    head.layers.clear()
 
 
 def resize_crf_head(model: Model, tag_names: Sequence[str]) -> None:

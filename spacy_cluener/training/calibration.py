@@ -212,6 +212,9 @@ def calibrate_pipeline(
     comp = nlp.get_pipe(name)
     enable_scores(nlp)
     key = comp.spans_key
+    if key is None:
+        raise ValueError(Errors.E060.format(what=f"{name} has spans_key = null, so it stores no scores to "
+                                                 "calibrate: load it with a spans_key (e.g. \"crf_ner\")"))
     gold_docs = list(gold_docs)
     if len(gold_docs) < 2:
         raise ValueError(Errors.E061.format(n=len(gold_docs)))

@@ -105,6 +105,120 @@ def test_add_label_after_training_keeps_predictions_and_masks(trained):
     assert loaded.get_pipe("crf_ner").labels == ner.labels
 
 
+def _favour(ner, label: str, bias: float = 50.0) -> None:
+    """Make every tag of `label` far the best emission on every token: what an
+    untrained label's weights are not, but nothing else keeps it out."""
+    import torch
+
+    with torch.no_grad():
+        for name, i in ner.tag_index().items():
+            if name != "O" and name[2:] == label:
+                ner.crf.emissions.bias[i] += bias
+
+
+def test_added_label_is_not_predicted_until_trained(trained):
+    """A label added to a trained model (add_label, or a preset entity's
+    label at predict) is never predicted, and the other entities and their
+    scores do not move, until a gold entity of it is trained on: spaCy's
+    `ner` masks its unseen classes so."""
+    nlp = pickle.loads(pickle.dumps(trained))
+    ner = nlp.get_pipe("crf_ner")
+    before = [(ents(d), list(d.spans["crf_ner"].attrs["scores"])) for d in nlp.pipe(TEXTS)]
+    ner.add_label("product")
+    _favour(ner, "product")
+    after = [(ents(d), list(d.spans["crf_ner"].attrs["scores"])) for d in nlp.pipe(TEXTS)]
+    assert [e for e, _ in after] == [e for e, _ in before]
+    for (_, a), (_, b) in zip(after, before):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5)
+    assert "product" in ner.cfg["unseen_labels"]
+    # the same for one doc at a time (numpy decoding) and after a round trip
+    assert [ents(nlp(t)) for t in TEXTS] == [e for e, _ in before]
+    loaded = spacy.blank("zh")
+    loaded.add_pipe("crf_ner", config={"model": SMALL_MODEL, "scheme": ner.scheme})
+    loaded.from_bytes(nlp.to_bytes())
+    assert [ents(d) for d in loaded.pipe(TEXTS)] == [e for e, _ in before]
+    # a preset entity of an unseen label (a ruler) is kept, and masks nothing else
+    ruler = nlp.add_pipe("entity_ruler", before="crf_ner")
+    ruler.add_patterns([{"label": "device", "pattern": "北京"}])
+    doc = nlp("王五去了北京")
+    assert ("device" in ner.cfg["unseen_labels"]) and (4, 6, "device") in ents(doc)
+    assert all(label != "product" for _, _, label in ents(doc))
+    nlp.remove_pipe("entity_ruler")
+    # trained on a gold entity of it: predicted (here everywhere: its tags' emissions were pushed up)
+    optimizer = nlp.resume_training()
+    nlp.update(make_examples(nlp, [("我用苹果手机", [(2, 6, "product")])]), sgd=optimizer, drop=0.0)
+    assert "product" not in ner.cfg["unseen_labels"]
+    _favour(ner, "product")
+    assert any(label == "product" for d in nlp.pipe(TEXTS) for _, _, label in ents(d))
+
+
+def test_initialize_again_starts_the_head_afresh(trained):
+    """nlp.initialize() on a trained pipeline builds a new CRF head, as it
+    re-initializes the tok2vec (and spaCy's `ner` its weights): the emission
+    layer and the transitions start at zero again, not trained weights on a
+    random encoder."""
+    nlp = pickle.loads(pickle.dumps(trained))
+    ner = nlp.get_pipe("crf_ner")
+    assert bool(ner.crf.emissions.weight.detach().abs().sum() > 0)
+    ner.add_label("product")
+    nlp.initialize(lambda: make_examples(nlp))
+    assert float(ner.crf.emissions.weight.detach().abs().sum()) == 0.0
+    assert float(ner.crf.emissions.bias.detach().abs().sum()) == 0.0
+    assert ner.cfg["unseen_labels"] == [] and "product" in ner.labels
+    # and it trains from there
+    optimizer = nlp.resume_training()
+    for _ in range(30):
+        nlp.update(make_examples(nlp), sgd=optimizer, drop=0.0)
+    assert ents(nlp(TRAIN_DATA[0][0])) == TRAIN_DATA[0][1]
+
+
+def test_training_drops_the_calibration(trained):
+    """The calibration was fitted to the weights before training: an update
+    drops it (W005) rather than keep a temperature and maps that no longer
+    hold."""
+    nlp = pickle.loads(pickle.dumps(trained))
+    ner = nlp.get_pipe("crf_ner")
+    ner.temperature = 1.7
+    ner.cfg["calibration"] = {"version": 1, "temperature": 1.7, "per_type": {"name": {"method": "platt", "a": 2.0,
+                                                                                     "b": 0.0}}}
+    optimizer = nlp.resume_training()
+    with pytest.warns(UserWarning, match=r"\[W005\]"):
+        nlp.update(make_examples(nlp), sgd=optimizer)
+    assert ner.cfg["calibration"] is None and ner.temperature == 1.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nlp.update(make_examples(nlp), sgd=optimizer)  # nothing left to drop: no second warning
+
+
+def test_no_span_group_for_pipelines_that_retokenize(trained):
+    """spans_key = null: no doc.spans group, so `merge_entities` after crf_ner
+    leaves a doc that serializes (spaCy's retokenizer does not move span
+    groups: with one, to_bytes raises E035); the threshold still filters."""
+    nlp = pickle.loads(pickle.dumps(trained))
+    expected = [ents(d) for d in nlp.pipe(TEXTS)]
+    # a text whose last entity ends past the merged doc's length
+    text = next(t for t, e in zip(TEXTS, expected)
+                if len(e) > 1 and max(end for _, end, _ in e) > len(t) - sum(end - start - 1 for start, end, _ in e))
+    doc = nlp(text)
+    scored = list(zip(ents(doc), doc.spans["crf_ner"].attrs["scores"]))
+    nlp.add_pipe("merge_entities")
+    with pytest.raises(IndexError, match="E035"):
+        nlp(text).to_bytes()  # spaCy's retokenizer and a span group
+    ner = nlp.get_pipe("crf_ner")
+    ner.spans_key = None
+    assert nlp.get_pipe_config("crf_ner")["spans_key"] is None
+    for t, e in zip(TEXTS, expected):
+        doc = nlp(t)
+        assert not doc.spans and [(x.start_char, x.end_char, x.label_) for x in doc.ents] == e
+        doc.to_bytes()
+    ner.threshold = t = float(numpy.median([score for _, score in scored]))
+    assert [(x.start_char, x.end_char, x.label_) for x in nlp(text).ents] == [e for e, score in scored if score >= t]
+    with pytest.raises(ValueError, match="E050"):
+        ner.spans_key = ""
+
+
 def test_pickle_and_spawn_processes(trained):
     nlp = pickle.loads(pickle.dumps(trained))
     expected = [ents(d) for d in trained.pipe(TEXTS)]
