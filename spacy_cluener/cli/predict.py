@@ -70,7 +70,8 @@ def predict_cli(
         key = scores_key(nlp)
         if key is None:
             typer.echo(f"--scores, --to, --uncertainty-first, --top: no component of '{model}' writes entity scores "
-                       "(crf_ner does).", err=True)
+                       "(crf_ner does, into doc.spans[spans_key]: a crf_ner with spans_key = null writes none).",
+                       err=True)
             raise typer.Exit(code=1)
     try:
         written, n_ents = predict_file(

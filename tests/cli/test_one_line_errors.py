@@ -119,3 +119,16 @@ def test_training_with_a_missing_user_dictionary(cluener_slices, tmp_path):
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
     assert proc.returncode == 1, proc.stderr
     assert_one_line_error(proc.stderr, "[E043]", str(missing))
+
+
+def test_a_pipeline_that_cannot_load_shows_its_traceback_when_asked(tmp_path, monkeypatch):
+    """docs/errors.md: SPACY_CLUENER_TRACEBACK=1 shows the traceback of a one-line
+    error; a pipeline that cannot be loaded was one line even then (the audit)."""
+    missing = str(tmp_path / "no-such-pipeline")
+    args = ["predict", missing, str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl")]
+    (tmp_path / "in.jsonl").write_text('{"text": "张三"}\n', encoding="utf8")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and f"Cannot load the pipeline '{missing}'" in result.output
+    monkeypatch.setenv("SPACY_CLUENER_TRACEBACK", "1")
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, OSError) and "E050" in str(result.exception)
