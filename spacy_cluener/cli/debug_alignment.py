@@ -6,6 +6,7 @@ import typer
 
 from ..debugging.alignment import (
     check_alignment,
+    count_docs,
     find_pipes,
     format_doc,
     load_pipeline,
@@ -38,6 +39,10 @@ def debug_alignment_cli(
     does not depend on training).
     """
     use_gpu(gpu_id)
+    if not count_docs(data_path):
+        # before a config is initialized on it, which would fail on no data (E006)
+        typer.echo(f"ERROR: {data_path} holds no docs (is it a .spacy file from `convert`?)", err=True)
+        raise typer.Exit(code=2) from None
     corpus = read_examples(data_path, limit=max(n_docs, 0))
     try:
         nlp = load_pipeline(model, corpus, model_name=model_name)

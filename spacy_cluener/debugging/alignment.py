@@ -9,6 +9,7 @@ pieces into real tokens. `check_alignment` runs the pipeline's own
 transformer (batched, so padding occurs as in training) and `crf_ner`'s own
 model over some docs and reports, per wordpiece, what it is aligned to.
 """
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Callable, Iterable, List, Optional, Tuple
 import spacy
 from spacy import util
 from spacy.language import Language
+from spacy.tokens import DocBin
 from spacy.training import Corpus, Example
+from spacy.training.corpus import walk_corpus
 
 from ..components.crf_ner import CRFEntityRecognizer
 from ..errors import Errors
@@ -128,6 +131,14 @@ def load_pipeline(
     nlp = util.load_model_from_config(config.interpolate(), auto_fill=True, validate=True)
     nlp.initialize(lambda: get_examples(nlp))
     return nlp
+
+
+def count_docs(path: Path) -> int:
+    """The docs in the .spacy files at `path` (a file or a directory, as
+    spaCy's Corpus reads it); 0 for a path with none, e.g. a `.json`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # W090: no .spacy files found
+        return sum(len(DocBin().from_disk(file_)) for file_ in walk_corpus(path, ".spacy"))
 
 
 def read_examples(path: Path, limit: int = 0) -> Callable[[Language], Iterable[Example]]:

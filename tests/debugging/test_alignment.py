@@ -61,6 +61,9 @@ def test_a_file_without_docs_is_an_error(nlp, tmp_path):
     result = runner.invoke(app, ["debug-alignment", str(model), str(path)])
     assert result.exit_code != 0, result.output
     assert "holds no docs" in result.output and "OK" not in result.output
+    # a config too: checked before it is initialized on the data (it failed with E006)
+    result = runner.invoke(app, ["debug-alignment", str(TRF_CONFIG), str(path)])
+    assert result.exit_code == 2 and "holds no docs" in result.output and "E006" not in result.output
 
 
 def test_standalone_space_and_dropped_char_fail(tiny_bert, cluener_slices, tmp_path):
