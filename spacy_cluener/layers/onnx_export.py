@@ -55,7 +55,9 @@ def quantize_rows(model) -> None:
     DynamicQuantizeLinear does for the whole input); the MatMul runs with a
     zero point of 0 (what onnxruntime's fused kernel takes: per-row zero
     points are not supported) and s * z * colsum(W) is subtracted after it.
-    Only for 2-d inputs (rows = tokens), which the CNN tok2vec's MatMuls take.
+    A row is a vector of the last axis: an input of more axes (a
+    transformer's batch x length x width) is flattened to rows around the
+    MatMul and its output given back the input's leading axes.
     """
     from onnx import TensorProto, helper, numpy_helper, shape_inference
 
@@ -64,11 +66,12 @@ def quantize_rows(model) -> None:
     ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in [*inferred.input, *inferred.value_info]}
     init = {t.name: t for t in graph.initializer}
     consumers: Dict[str, List] = {}
+    producers = {name: node for node in graph.node for name in node.output}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
     const = {"zero": (0.0, "float32"), "levels": (255.0, "float32"), "tiny": (1e-12, "float32"),
-             "axis1": ([1], "int64"), "zero_u8": (0, "uint8")}
+             "axis1": ([1], "int64"), "zero_u8": (0, "uint8"), "start": ([0], "int64"), "last": ([-1], "int64")}
     graph.initializer.extend(
         numpy_helper.from_array(numpy.array(v, dtype=t), f"per_row_{k}") for k, (v, t) in const.items())
     nodes, corrections = [], {}
@@ -77,19 +80,22 @@ def quantize_rows(model) -> None:
             nodes.append(node)
             continue
         x, (x_q, x_scale, x_zero) = node.input[0], node.output
-        if ranks.get(x) != 2:
-            raise ValueError(f"quantize_rows takes MatMuls with 2-d inputs: {x!r} has rank {ranks.get(x)}")
-        matmul = next(c for c in consumers[x_q] if c.op_type == "MatMulInteger")
-        (scale_mul,) = consumers[x_scale]  # x_scale * w_scale, which scales the MatMul's output
-        (cast,) = consumers[matmul.output[0]]
-        (out_mul,) = consumers[cast.output[0]]
-        if out_mul.op_type != "Mul" or scale_mul.op_type != "Mul":
-            raise ValueError(f"unexpected quantised MatMul around {x!r}: {cast.op_type} -> {out_mul.op_type}")
-        w = numpy_helper.to_array(init[matmul.input[1]]).astype("int64")
-        w -= numpy_helper.to_array(init[matmul.input[3]]).astype("int64")
-        w_scale = numpy_helper.to_array(init[scale_mul.input[1]])
+        rank = ranks.get(x)
+        if rank is None or rank < 2:
+            raise ValueError(f"quantize_rows needs the rank of each quantised MatMul's input: {x!r} has {rank}")
         p = f"{x}_per_row"
-        graph.initializer.append(numpy_helper.from_array((w.sum(0) * w_scale).astype("float32")[None, :], p + "_colsum"))
+        out_shape = None
+        if rank > 2:
+            # rows = every vector of the last axis; each output gets x's leading axes back
+            first = next(c for c in consumers[x_q] if c.op_type == "MatMulInteger")
+            width = int(numpy_helper.to_array(init[first.input[1]]).shape[0])
+            graph.initializer.append(numpy_helper.from_array(numpy.array([-1, width], "int64"), p + "_2d"))
+            nodes += [
+                helper.make_node("Shape", [x], [p + "_in_shape"]),
+                helper.make_node("Slice", [p + "_in_shape", "per_row_start", "per_row_last"], [p + "_lead"]),
+                helper.make_node("Reshape", [x, p + "_2d"], [p + "_rows"]),
+            ]
+            x = p + "_rows"
         nodes += [
             helper.make_node("ReduceMax", [x], [p + "_max0"], axes=[1], keepdims=0),
             helper.make_node("ReduceMin", [x], [p + "_min0"], axes=[1], keepdims=0),
@@ -107,15 +113,38 @@ def quantize_rows(model) -> None:
             helper.make_node("Identity", ["per_row_zero_u8"], [x_zero]),
             helper.make_node("Mul", [p + "_s", p + "_z"], [p + "_sz0"]),
             helper.make_node("Unsqueeze", [p + "_sz0", "per_row_axis1"], [p + "_sz"]),
-            helper.make_node("Mul", [p + "_sz", p + "_colsum"], [p + "_correction"]),
         ]
-        corrections[out_mul.output[0]] = p + "_correction"
+        # every MatMul of this input (a transformer's Q, K and V share one): its own correction
+        for k, matmul in enumerate(c for c in consumers[x_q] if c.op_type == "MatMulInteger"):
+            (cast,) = consumers[matmul.output[0]]
+            (out_mul,) = consumers[cast.output[0]]
+            scale_mul = producers.get(out_mul.input[1])
+            if cast.op_type != "Cast" or out_mul.op_type != "Mul" or scale_mul is None or scale_mul.op_type != "Mul":
+                raise ValueError(f"unexpected quantised MatMul around {x!r}: {cast.op_type} -> {out_mul.op_type}")
+            w = numpy_helper.to_array(init[matmul.input[1]]).astype("int64")
+            w -= numpy_helper.to_array(init[matmul.input[3]]).astype("int64")
+            w_scale = numpy_helper.to_array(init[scale_mul.input[1]])
+            q = f"{p}_{k}"
+            graph.initializer.append(numpy_helper.from_array((w.sum(0) * w_scale).astype("float32")[None, :],
+                                                             q + "_colsum"))
+            nodes.append(helper.make_node("Mul", [p + "_sz", q + "_colsum"], [q + "_correction"]))
+            shape = None
+            if rank > 2:
+                graph.initializer.append(numpy_helper.from_array(numpy.array([w.shape[1]], "int64"), q + "_width"))
+                nodes.append(helper.make_node("Concat", [p + "_lead", q + "_width"], [q + "_out_shape"], axis=0))
+                shape = q + "_out_shape"
+            corrections[out_mul.output[0]] = (q + "_correction", shape)
     rewritten = []
     for node in nodes:
         rewritten.append(node)
         for i, name in enumerate(node.output):
             if name in corrections:
+                correction, out_shape = corrections[name]
                 node.output[i] = name + "_before_zero_points"
-                rewritten.append(helper.make_node("Sub", [node.output[i], corrections[name]], [name]))
+                if out_shape is None:
+                    rewritten.append(helper.make_node("Sub", [node.output[i], correction], [name]))
+                else:
+                    rewritten.append(helper.make_node("Sub", [node.output[i], correction], [name + "_rows"]))
+                    rewritten.append(helper.make_node("Reshape", [name + "_rows", out_shape], [name]))
     del graph.node[:]
     graph.node.extend(rewritten)

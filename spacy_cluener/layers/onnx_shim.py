@@ -62,11 +62,13 @@ def export_onnx(transformer: torch.nn.Module, path: Path) -> Path:
 
 def export_int8(transformer: torch.nn.Module) -> bytes:
     """export_onnx's graph with its MatMul weights int8 (onnxruntime's
-    dynamic quantisation, QInt8), as bytes."""
+    dynamic quantisation, QInt8) and each token's activations quantised with
+    their own range (`quantize_rows`: not the batch's, padding included, so a
+    doc's hidden states do not depend on the docs batched with it), as bytes."""
     import_onnxruntime()
     with tempfile.TemporaryDirectory(prefix="spacy_cluener_onnx.") as tmp:
         fp32 = export_onnx(transformer, Path(tmp) / "bert.onnx")
-        return quantize_graph(fp32, Path(tmp) / "bert.int8.onnx").read_bytes()
+        return quantize_graph(fp32, Path(tmp) / "bert.int8.onnx", per_row=True).read_bytes()
 
 
 class OrtBert(torch.nn.Module):

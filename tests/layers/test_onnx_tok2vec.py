@@ -147,13 +147,16 @@ def test_per_row_quantisation_is_each_rows_own():
                            {"x": {0: "n"}, "y": {0: "n"}})
         per_tensor = onnxruntime.InferenceSession(str(quantize_graph(src, Path(tmp) / "a.onnx")))
         per_row = onnxruntime.InferenceSession(str(quantize_graph(src, Path(tmp) / "b.onnx", per_row=True)))
-        # rows of a 3-d input (a transformer's batch x length) are not what the rewrite handles
-        src3 = export_graph(module, (torch.from_numpy(X[None]),), Path(tmp) / "3d.onnx", ["x"], ["y"],
+        # a 3-d input (a transformer's batch x length x width): each vector of the last axis is a row
+        src3 = export_graph(module, (torch.from_numpy(X.reshape(1, 5, 24)),), Path(tmp) / "3d.onnx", ["x"], ["y"],
                             {"x": {0: "b", 1: "n"}, "y": {0: "b", 1: "n"}})
-        with pytest.raises(ValueError, match="2-d inputs"):
-            quantize_graph(src3, Path(tmp) / "c.onnx", per_row=True)
+        per_row_3d = onnxruntime.InferenceSession(str(quantize_graph(src3, Path(tmp) / "c.onnx", per_row=True)))
     alone = numpy.concatenate([per_row.run(None, {"x": X[i : i + 1]})[0] for i in range(len(X))])
     numpy.testing.assert_array_equal(per_row.run(None, {"x": X})[0], alone)
+    batch = per_row_3d.run(None, {"x": X.reshape(5, 1, 24)})[0]
+    assert batch.shape == (5, 1, 8)
+    numpy.testing.assert_array_equal(batch.reshape(5, 8), alone)
+    numpy.testing.assert_array_equal(per_row_3d.run(None, {"x": X.reshape(1, 5, 24)})[0].reshape(5, 8), alone)
     # the old graph mixes the rows: row 0 (small values) is quantised with row 2's range
     alone = numpy.concatenate([per_tensor.run(None, {"x": X[i : i + 1]})[0] for i in range(len(X))])
     assert not numpy.allclose(per_tensor.run(None, {"x": X})[0], alone, atol=1e-3)

@@ -50,6 +50,20 @@ def cosine(a, b):
     return float(numpy.dot(a, b) / (numpy.linalg.norm(a) * numpy.linalg.norm(b)))
 
 
+def test_a_docs_hidden_states_do_not_depend_on_its_batch(onnx_dir):
+    """Each token's activations are quantised with their own range
+    (`quantize_rows`), so a doc's hidden states are the same alone and
+    batched with a long doc (and its padding): onnxruntime's own dynamic
+    quantisation took one range per batch (a difference of ~1e-3 here)."""
+    nlp = spacy.load(onnx_dir)
+    texts = [TEXTS[0], TEXTS[-1], TEXTS[2]]
+    batched = [doc._.trf_data.tensors[0] for doc in nlp.pipe(texts, batch_size=8)]
+    for text, states in zip(texts, batched):
+        (alone,) = [doc._.trf_data.tensors[0] for doc in nlp.pipe([text])]
+        rows = alone.reshape(-1, alone.shape[-1])
+        numpy.testing.assert_array_equal(states.reshape(-1, states.shape[-1])[: len(rows)], rows)
+
+
 def test_onnx_pipeline_runs_in_onnxruntime_and_is_smaller(fp32_dir, onnx_dir):
     config = util.load_config(onnx_dir / "config.cfg")
     assert config["components"]["transformer"]["model"]["@architectures"] == ARCHITECTURE
