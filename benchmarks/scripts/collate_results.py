@@ -860,6 +860,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
     "docs/transformer.md": {
         "INT8-COST": int8_speed("int8_cost.json", "int8-cost"),
         "ONNX-ENCODER": int8_speed("onnx_encoder.json", "onnx-encoder"),
+        "ONNX-ENCODER-EPYC-AVX512": int8_speed("onnx_encoder_epyc_avx512.json", "onnx-encoder"),
         "INT8-COST-AVX2": int8_speed("int8_cost_amd_epyc.json", "int8-cost"),
         "ONNX-ENCODER-AVX2": int8_speed("onnx_encoder_amd_epyc.json", "onnx-encoder"),
         "INT8-AGREEMENT": int8_agreement,
