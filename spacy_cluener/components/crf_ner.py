@@ -434,7 +434,8 @@ class CRFEntityRecognizer(TrainablePipe):
             presets = [None] * len(scores)
         if spaces is None:
             spaces = [None] * len(scores)
-        allowed = [self._allowed(len(s), sp, pre) for s, sp, pre in zip(scores, spaces, presets)]
+        unseen = self._unseen_tag_ids()
+        allowed = [self._allowed(len(s), sp, pre, unseen) for s, sp, pre in zip(scores, spaces, presets)]
         read = None
         if with_scores:
             reader = self._entity_reader()
@@ -466,7 +467,8 @@ class CRFEntityRecognizer(TrainablePipe):
         return out
 
     def _allowed(
-        self, length: int, spaces: Optional[numpy.ndarray], preset: Optional[List[Optional[str]]]
+        self, length: int, spaces: Optional[numpy.ndarray], preset: Optional[List[Optional[str]]],
+        unseen: Optional[numpy.ndarray] = None,
     ) -> Optional[numpy.ndarray]:
         """(length, n_tags) bool mask of the tags each token may take, or
         None for no constraint. A preset token takes its own tag (a blocked
@@ -474,9 +476,11 @@ class CRFEntityRecognizer(TrainablePipe):
         newline) takes "O". spaCy's `ner` never starts an entity on
         whitespace either; here it matters more, because a transformer gives
         such a token no wordpiece, hence a zero vector, so its emissions
-        carry no evidence."""
+        carry no evidence. A free token never takes a tag of an unseen label
+        (`unseen`: their ids, `_unseen_tag_ids`, found once per batch)."""
         has_space = spaces is not None and bool(spaces.any())
-        unseen = self._unseen_tag_ids()
+        if unseen is None and self.cfg.get("unseen_labels"):
+            unseen = self._unseen_tag_ids()  # a caller with one doc (the batch passes them in)
         if preset is None and not has_space and unseen is None:
             return None
         names = self.tag_names
@@ -494,9 +498,9 @@ class CRFEntityRecognizer(TrainablePipe):
 
     def _unseen_tag_ids(self) -> Optional[numpy.ndarray]:
         """The tag ids of `unseen_labels`, or None when there are none."""
-        unseen = set(self.cfg.get("unseen_labels") or ())
-        if not unseen:
+        if not self.cfg.get("unseen_labels"):
             return None
+        unseen = set(self.cfg["unseen_labels"])
         return numpy.array([i for i, name in enumerate(self.tag_names) if name != "O" and name[2:] in unseen])
 
     def _entity_reader(self) -> Callable[[numpy.ndarray], List[Tuple[int, int, str, int]]]:
