@@ -101,10 +101,10 @@ def build_chunked_tok2vec(
 def with_chunks(tok2vec: Model[InT, OutT], chunk_size: int, overlap: int, onnx: str = "off",
                 onnx_batches: bool = False) -> Model[InT, OutT]:
     """The layer tree of `tok2vec` with a root that predicts long docs in
-    windows (see the module docstring), and the other docs of a batch of one
-    (or, with `onnx_batches`, of any batch) through an ONNX graph if `onnx`
-    is not "off". `tok2vec` itself is not changed; use the returned model in
-    its place."""
+    windows (see the module docstring), and, if `onnx` is not "off", the
+    other docs through an ONNX graph at prediction: a batch of one doc, or
+    with `onnx_batches` every batch. `tok2vec` itself is not changed; use the
+    returned model in its place."""
     if overlap < 0 or chunk_size <= 2 * overlap:
         raise ValueError(Errors.E037.format(chunk_size=chunk_size, overlap=overlap))
     forward = partial(_forward, inner=tok2vec._func, chunk_size=chunk_size, overlap=overlap, onnx=onnx,
