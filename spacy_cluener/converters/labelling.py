@@ -39,7 +39,7 @@ from spacy.util import filter_spans
 
 from ..errors import Errors
 from .cluener import check_unicode
-from .records import ConversionReport, RecordError, check_length
+from .records import ConversionReport, RecordError, check_length, whitespace_edge
 
 # the names of Label Studio's NER template: <Labels name="label" toName="text">, <Text name="text" value="$text"/>
 FROM_NAME = "label"
@@ -290,6 +290,9 @@ def _set_entities(doc: Doc, items: Sequence[Tuple[int, int, str]], key: str, lin
         if span is None:
             raise RecordError(f"{label} {text[start:end]!r} [{start}, {end}) does not fall on token boundaries "
                               "(it starts or ends inside whitespace)")
+        if whitespace_edge(span):
+            report.note(line_no, f"{label} {text[start:end]!r} [{start}, {end}) starts or ends on whitespace, "
+                                 "which crf_ner never puts in an entity: kept, but it cannot be predicted as is")
         spans.append(span)
     kept = filter_spans(spans)
     for span in spans:

@@ -6,7 +6,7 @@ checked and printed; nothing is dropped without a line saying so.
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, List, Tuple
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 
 class RecordError(ValueError):
@@ -23,6 +23,14 @@ def check_length(text: str, max_length: int, what: str = "text") -> None:
             "which spaCy refuses (E088): split it into shorter records, or raise the limit with "
             "--max-length (predict, annotate)"
         )
+
+
+def whitespace_edge(span: Span) -> bool:
+    """Whether a gold entity starts or ends on a whitespace token of its own
+    (a leading space, two spaces, a newline): crf_ner never puts such a token
+    in an entity, so the entity cannot be predicted as it is written. The
+    converters keep it (the gold is the user's) with a note saying so."""
+    return span[0].is_space or span[-1].is_space
 
 
 @dataclass

@@ -91,3 +91,15 @@ def test_real_dev_converts_completely(data_dir, nlp):
         record = json.loads(line)
         gold = {(s, e + 1, t) for t, m in record["label"].items() for v in m.values() for s, e in v}
         assert {(e.start_char, e.end_char, e.label_) for e in doc.ents} == gold
+
+
+def test_an_entity_on_standalone_whitespace_is_kept_with_a_note(tmp_path, nlp):
+    """Written as the user gave it, but with a note: crf_ner never puts a
+    whitespace token of its own in an entity, so this gold cannot be
+    predicted as it is (the docs audit: it was accepted without a word)."""
+    lines = [rec("张三  王五", {"name": {"三  ": [[1, 3]]}}), rec(" 王五", {"name": {" 王": [[0, 1]]}}),
+             rec("张三王五", {"name": {"张三": [[0, 1]]}})]
+    docs, report = convert(write_lines(tmp_path / "w.json", lines), nlp)
+    assert [[e.text for e in d.ents] for d in docs] == [["三  "], [" 王"], ["张三"]]
+    assert [line for line, _ in report.notes] == [1, 2]
+    assert all("starts or ends on whitespace" in note for _, note in report.notes)

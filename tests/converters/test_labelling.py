@@ -131,3 +131,11 @@ def test_label_studio_prediction_converts_back(tmp_path):
     doc_bin, report = convert_file(path, "labelstudio")
     (doc,) = docs_of(doc_bin)
     assert ents(doc) == [(1, 3, "name")] and doc.user_data["id"] == "x"
+
+
+def test_an_entity_on_standalone_whitespace_is_kept_with_a_note(tmp_path):
+    path = write_jsonl(tmp_path / "w.jsonl", [{"text": "张三  王五", "label": [[1, 4, "name"]]},
+                                               {"text": "张三王五", "label": [[0, 2, "name"]]}])
+    doc_bin, report = convert_file(path, "doccano")
+    assert [ents(d) for d in docs_of(doc_bin)] == [[(1, 4, "name")], [(0, 2, "name")]]
+    assert [line for line, _ in report.notes] == [1] and "starts or ends on whitespace" in report.notes[0][1]
