@@ -72,8 +72,6 @@ def quantize_rows(model) -> None:
             consumers.setdefault(name, []).append(node)
     const = {"zero": (0.0, "float32"), "levels": (255.0, "float32"), "tiny": (1e-12, "float32"),
              "axis1": ([1], "int64"), "zero_u8": (0, "uint8"), "start": ([0], "int64"), "last": ([-1], "int64")}
-    graph.initializer.extend(
-        numpy_helper.from_array(numpy.array(v, dtype=t), f"per_row_{k}") for k, (v, t) in const.items())
     nodes, corrections = [], {}
     for node in graph.node:
         if node.op_type != "DynamicQuantizeLinear":
@@ -134,6 +132,10 @@ def quantize_rows(model) -> None:
                 nodes.append(helper.make_node("Concat", [p + "_lead", q + "_width"], [q + "_out_shape"], axis=0))
                 shape = q + "_out_shape"
             corrections[out_mul.output[0]] = (q + "_correction", shape)
+    # the shared constants the new nodes read (onnxruntime warns of an unused initializer)
+    used = {name for node in nodes for name in node.input}
+    graph.initializer.extend(numpy_helper.from_array(numpy.array(v, dtype=t), f"per_row_{k}")
+                             for k, (v, t) in const.items() if f"per_row_{k}" in used)
     rewritten = []
     for node in nodes:
         rewritten.append(node)
