@@ -139,27 +139,24 @@ def windows(length: int, chunk_size: int, overlap: int) -> Iterator[Tuple[int, i
 
 def _forward(model: Model[InT, OutT], docs: InT, is_train: bool, *, inner: Callable,
              chunk_size: int, overlap: int, onnx: str = "off", onnx_batches: bool = False) -> Tuple[OutT, Callable]:
+    graph_vectors = None
     if onnx != "off":
         from . import onnx_tok2vec
 
         if is_train:
             onnx_tok2vec.forget(model)  # the update after this pass changes the weights in place
         elif onnx_batches or len(docs) == 1:
-            short = [doc for doc in docs if len(doc) <= chunk_size]
-            short_vectors = onnx_tok2vec.predict(model, short, onnx)
-            if short_vectors is not None:
-                found = iter(short_vectors)
-                vectors = [
-                    _predict_long(model, doc, inner, chunk_size, overlap) if len(doc) > chunk_size else next(found)
-                    for doc in docs
-                ]
-                return vectors, _no_backprop
-    if is_train or all(len(doc) <= chunk_size for doc in docs):
+            # None where the graph does not apply (GPU ops, no short doc with a token)
+            graph_vectors = onnx_tok2vec.predict(model, [doc for doc in docs if len(doc) <= chunk_size], onnx)
+    if graph_vectors is None and (is_train or all(len(doc) <= chunk_size for doc in docs)):
         return inner(model, docs, is_train)
-    short = [doc for doc in docs if len(doc) <= chunk_size]
-    short_vectors = iter(inner(model, short, False)[0] if short else [])
+    short_vectors = graph_vectors
+    if short_vectors is None:
+        short = [doc for doc in docs if len(doc) <= chunk_size]
+        short_vectors = inner(model, short, False)[0] if short else []
+    found = iter(short_vectors)
     vectors = [
-        _predict_long(model, doc, inner, chunk_size, overlap) if len(doc) > chunk_size else next(short_vectors)
+        _predict_long(model, doc, inner, chunk_size, overlap) if len(doc) > chunk_size else next(found)
         for doc in docs
     ]
     return vectors, _no_backprop
