@@ -17,6 +17,11 @@ class Warnings(metaclass=ErrorsWithCodes):
     W005 = ("Training {name} drops its calibration (temperature and per-type maps), which was fitted to "
             "the weights before this update and no longer holds: its scores are the raw CRF marginals "
             "until you run `python -m spacy_cluener calibrate` on the trained pipeline again.")
+    W006 = ("spacy_cluener.CharNgramEmbed reads each token as one character, as spaCy's zh tokenizer "
+            "with segmenter = \"char\" makes them, but got a doc with a token of {n} characters "
+            "({token!r}): word tokens (jieba, pkuseg, Doc(words=...)) get no useful features from "
+            "a character model, so its entities are unreliable. Make docs with nlp.make_doc(text) "
+            "or nlp(text), or train on docs tokenized the same way. Shown once per process.")
     W007 = ("calibrate: the model predicts no scored entity on the fit half of the data ({n} docs), so "
             "there is nothing to fit: the output is an uncalibrated copy (temperature 1, no maps). Is the "
             "data a gold corpus of the model's kind, and is the model trained?")
@@ -24,8 +29,10 @@ class Warnings(metaclass=ErrorsWithCodes):
 
 def setup_default_warnings() -> None:
     """As spaCy's own: W003 comes from the scorer, which training calls at
-    every evaluation, so it is shown once per process."""
+    every evaluation, and W006 from the encoder, which sees every batch, so
+    they are shown once per process."""
     filter_warning("once", error_msg="[W003]")
+    filter_warning("once", error_msg="[W006]")
 
 
 class Errors(metaclass=ErrorsWithCodes):

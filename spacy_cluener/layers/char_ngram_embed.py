@@ -8,10 +8,11 @@ embedding of (previous char, char) and (char, next char). Same structure as
 `spacy.MultiHashEmbed.v2`: a feature extractor, one `HashEmbed` per column,
 concatenated and mixed by a Maxout layer.
 """
+import warnings
 from typing import List, Optional
 
 import numpy
-from spacy.attrs import ORTH, SHAPE
+from spacy.attrs import LENGTH, ORTH, SHAPE
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import (
@@ -25,6 +26,8 @@ from thinc.api import (
     with_array,
 )
 from thinc.types import Floats2d, Ints2d
+
+from ..errors import Warnings
 
 _MIX = numpy.uint64(0x9E3779B97F4A7C15)
 _BOUNDARY = numpy.uint64(0x5DEECE66D)
@@ -111,8 +114,21 @@ def ngram_keys(orth: numpy.ndarray) -> "tuple[numpy.ndarray, numpy.ndarray]":
 def _features(model: Model, docs: List[Doc], is_train: bool):
     out: List[Ints2d] = []
     for doc in docs:
-        attrs = doc.to_array([ORTH, SHAPE]).astype("uint64").reshape((len(doc), 2))
+        attrs = doc.to_array([ORTH, SHAPE, LENGTH]).astype("uint64").reshape((len(doc), 3))
+        if len(doc) and attrs[:, 2].max() > 1:
+            _warn_if_word_tokens(doc)
         left, right = ngram_keys(attrs[:, 0])
         cols = numpy.stack([attrs[:, 0], left, right, attrs[:, 1]], axis=1)
         out.append(model.ops.asarray2i(cols, dtype="uint64"))
     return out, lambda dY: []
+
+
+def _warn_if_word_tokens(doc: Doc) -> None:
+    """W006 when a token holds more than one non-space character: the zh
+    "char" segmenter gives each its own token (only whitespace runs are
+    longer), so such a token is a word, which this layer would hash as if it
+    were one character while the pipeline said nothing."""
+    for token in doc:
+        if len(token) > 1 and not token.is_space:
+            warnings.warn(Warnings.W006.format(n=len(token), token=token.text), stacklevel=2)
+            return
