@@ -43,7 +43,9 @@ setup(
         "spacy_factories": ["crf_ner = spacy_cluener.components.crf_ner:make_crf_ner"],
         "spacy_architectures": [
             "spacy_cluener.CRFTagger.v1 = spacy_cluener.layers.crf_tagger:build_crf_tagger",
+            "spacy_cluener.CRFTagger.v2 = spacy_cluener.layers.crf_tagger:build_crf_tagger_v2",
             "spacy_cluener.BiLSTMOnTok2Vec.v1 = spacy_cluener.layers.bilstm:build_bilstm_on_tok2vec",
+            "spacy_cluener.BiLSTM.v1 = spacy_cluener.layers.bilstm:build_bilstm",
             "spacy_cluener.CharNgramEmbed.v1 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed",
             "spacy_cluener.CharNgramEmbed.v2 = spacy_cluener.layers.char_ngram_embed:build_char_ngram_embed_v2",
             "spacy_cluener.SoftLexicon.v1 = spacy_cluener.layers.soft_lexicon:build_soft_lexicon",

@@ -66,6 +66,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "configs/trf_crf.cfg.")
     E017 = ("Cannot load crf_ner: {path} {problem}. The pipeline directory is incomplete or "
             "damaged: copy it again, or retrain.")
+    E062 = ("Cannot load crf_ner: {path} holds weights of another model structure than the "
+            "config.cfg beside it builds ({err}). The pipeline's [components.crf_ner.model] was "
+            "changed after it was saved, e.g. by nlp.replace_listeners on a CRFTagger.v1 whose "
+            "listener sits inside BiLSTMOnTok2Vec (spaCy rewrites only model.tok2vec: use "
+            "CRFTagger.v2 with the BiLSTM as its encoder). Restore the config it was saved with.")
     E018 = ("Cannot load crf_ner: the labels in {path} ({labels}) do not match the tag list "
             "the weights were trained with (checksum {stored}, these labels give {found}). "
             "Labels were renamed or reordered; restore the cfg the model was saved with.")

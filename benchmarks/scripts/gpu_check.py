@@ -66,7 +66,7 @@ RUNS = {
     "bf16": {"system.mixed_precision": True,
              "nlp.before_creation": {"@callbacks": "spacy_cluener_bench.autocast_dtype.v1", "dtype": "bfloat16"}},
     "frozen_bilstm": {"training.frozen_components": ["transformer"],
-                      "components.crf_ner.model.tok2vec.depth": 1},
+                      "components.crf_ner.model.encoder.depth": 1},
 }
 
 

@@ -756,6 +756,8 @@ def _read_model(model: Model, data: bytes, where) -> None:
     try:
         model.from_bytes(data)
     except Exception as err:  # msgpack / torch errors of a truncated or foreign file
+        if "mismatched structure" in str(err):  # thinc: the config builds another tree
+            raise OSError(Errors.E062.format(path=where, err=str(err)[:200])) from None
         raise OSError(
             Errors.E017.format(path=where, problem=f"cannot be read as the model's weights "
                                f"({type(err).__name__}: {str(err)[:200]}): truncated or not this model's file")

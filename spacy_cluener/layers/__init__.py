@@ -11,10 +11,10 @@ import os
 
 import torch
 
-from .bilstm import build_bilstm_on_tok2vec
+from .bilstm import build_bilstm, build_bilstm_on_tok2vec
 from .char_ngram_embed import build_char_ngram_embed, build_char_ngram_embed_v2
 from .chunked_tok2vec import build_chunked_tok2vec, with_chunks
-from .crf_tagger import build_crf_tagger
+from .crf_tagger import build_crf_tagger, build_crf_tagger_v2
 from .onnx_transformer import build_onnx_transformer_model
 from .pytorch_crf import EmissionCRF, length_mask, viterbi_decode
 from .quantized_transformer import build_quantized_transformer_model
@@ -29,6 +29,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
     os.register_at_fork(after_in_child=_one_torch_thread)
 
 __all__ = [
+    "build_bilstm",
     "build_bilstm_on_tok2vec",
     "build_char_ngram_embed",
     "build_char_ngram_embed_v2",
@@ -36,6 +37,7 @@ __all__ = [
     "with_chunks",
     "build_soft_lexicon",
     "build_crf_tagger",
+    "build_crf_tagger_v2",
     "build_onnx_transformer_model",
     "build_quantized_transformer_model",
     "EmissionCRF",

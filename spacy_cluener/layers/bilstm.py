@@ -1,5 +1,7 @@
-"""`spacy_cluener.BiLSTMOnTok2Vec.v1`: an optional BiLSTM between any tok2vec
-(e.g. a transformer listener) and the CRF emissions.
+"""An optional BiLSTM between the token vectors (e.g. a transformer
+listener's) and the CRF emissions: `spacy_cluener.BiLSTM.v1`, the `encoder`
+of `CRFTagger.v2`, and `spacy_cluener.BiLSTMOnTok2Vec.v1`, which wraps a
+tok2vec in it.
 
 The BiLSTM's input width is the tok2vec's output width, which for a
 transformer listener is only known once the transformer is loaded. So the
@@ -18,7 +20,7 @@ from typing import List, Optional
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, chain, noop
 from thinc.types import Floats2d
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -26,6 +28,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ..errors import Errors
 from .crf_tagger import convert_padded_inputs, convert_padded_outputs
 from .param_groups import mark_head
+from .torch_averages import with_averaged_params
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -47,16 +50,51 @@ def build_bilstm_on_tok2vec(
     dropout (float): dropout on the LSTM's input and between stacked layers.
     RETURNS (Model[List[Doc], List[Floats2d]]): token vectors of width
         hidden_width (or tok2vec's own, for depth 0).
+
+    With a transformer listener underneath, prefer `spacy_cluener.BiLSTM.v1`
+    as the `encoder` of `CRFTagger.v2`: spaCy's `nlp.replace_listeners` only
+    rewrites the config of a listener at `model.tok2vec`.
     """
     if depth == 0:
         return tok2vec
+    lstm = _build_bilstm(hidden_width, depth, dropout, average=False)
+    model = chain(tok2vec, lstm)
+    # Known now, before any init: crf_ner sizes its head from this when loading.
+    model.set_dim("nO", hidden_width)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("bilstm", lstm)
+    return model
+
+
+@registry.architectures("spacy_cluener.BiLSTM.v1")
+def build_bilstm(hidden_width: int = 256, depth: int = 1, dropout: float = 0.1) -> Model[OutT, OutT]:
+    """Token vectors -> bidirectional LSTM, one output row per token: the
+    `encoder` of `spacy_cluener.CRFTagger.v2`. Its weights are averaged where
+    the optimizer keeps averages (BiLSTMOnTok2Vec.v1's are not:
+    `layers/torch_averages.py`).
+
+    hidden_width (int): output width (both directions together; even).
+    depth (int): number of stacked BiLSTM layers; 0 passes the vectors through
+        unchanged (thinc's `noop`).
+    dropout (float): dropout on the LSTM's input and between stacked layers.
+    RETURNS (Model[List[Floats2d], List[Floats2d]]): vectors of width
+        hidden_width (the input's own, for depth 0).
+    """
+    return _build_bilstm(hidden_width, depth, dropout, average=True)
+
+
+def _build_bilstm(hidden_width: int, depth: int, dropout: float, average: bool) -> Model[OutT, OutT]:
+    if depth == 0:
+        return noop()
     if depth < 0:
-        raise ValueError(f"BiLSTMOnTok2Vec: depth must be >= 0, got {depth}")
+        raise ValueError(f"BiLSTM: depth must be >= 0, got {depth}")
     if hidden_width < 2 or hidden_width % 2:
-        raise ValueError(f"BiLSTMOnTok2Vec: hidden_width must be even and >= 2, got {hidden_width}")
+        raise ValueError(f"BiLSTM: hidden_width must be even and >= 2, got {hidden_width}")
     module = LazyBiLSTM(hidden_width, depth, dropout)
     wrapper = PyTorchWrapper_v2(module, convert_inputs=_convert_inputs, convert_outputs=convert_padded_outputs)
     wrapper.set_dim("nO", hidden_width)
+    if average:
+        with_averaged_params(wrapper)
     lstm: Model[OutT, OutT] = Model(
         "bilstm",
         _forward,
@@ -66,12 +104,7 @@ def build_bilstm_on_tok2vec(
     )
     # Trained from scratch: HeadAdam.v1 gives it the head learning rate.
     mark_head(lstm)
-    model = chain(tok2vec, lstm)
-    # Known now, before any init: crf_ner sizes its head from this when loading.
-    model.set_dim("nO", hidden_width)
-    model.set_ref("tok2vec", tok2vec)
-    model.set_ref("bilstm", lstm)
-    return model
+    return lstm
 
 
 class LazyBiLSTM(nn.Module):
@@ -91,7 +124,7 @@ class LazyBiLSTM(nn.Module):
         if self.lstm is not None:
             if self.lstm.input_size != nI:
                 raise ValueError(
-                    f"BiLSTMOnTok2Vec: built for input width {self.lstm.input_size}, got {nI}"
+                    f"BiLSTM: built for input width {self.lstm.input_size}, got {nI}"
                 )
             return
         self.lstm = nn.LSTM(
@@ -112,7 +145,7 @@ class LazyBiLSTM(nn.Module):
     def forward(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """X (batch, length, nI), lengths (batch,) on CPU -> (batch, length, hidden_width)."""
         if self.lstm is None:
-            raise ValueError("BiLSTMOnTok2Vec: the layer was not initialized")
+            raise ValueError("BiLSTM: the layer was not initialized")
         packed = pack_padded_sequence(self.dropout(X), lengths, batch_first=True, enforce_sorted=False)
         Y, _ = self.lstm(packed)
         Y, _ = pad_packed_sequence(Y, batch_first=True, total_length=X.shape[1])
@@ -123,7 +156,7 @@ def _init(model: Model, X: Optional[OutT] = None, Y=None) -> None:
     if X is not None and len(X):
         model.set_dim("nI", X[0].shape[1])
     if not model.has_dim("nI"):
-        raise ValueError(Errors.E014.format(layer="BiLSTMOnTok2Vec"))
+        raise ValueError(Errors.E014.format(layer="BiLSTM"))
     wrapper = model.layers[0]
     wrapper.set_dim("nI", model.get_dim("nI"))
     wrapper.shims[0]._model.build(model.get_dim("nI"))

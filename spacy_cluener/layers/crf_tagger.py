@@ -17,6 +17,7 @@ from thinc.types import Floats2d, Floats3d
 from ..errors import Errors
 from .param_groups import mark_head
 from .pytorch_crf import EmissionCRF
+from .torch_averages import with_averaged_params
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -34,6 +35,35 @@ def build_crf_tagger(
     RETURNS (Model[List[Doc], List[Floats2d]]): emission scores per doc. The
         component reads the CRF from the "crf_head" ref for loss and decoding.
     """
+    return _build_crf_tagger(tok2vec, None, dropout, average=False)
+
+
+@registry.architectures("spacy_cluener.CRFTagger.v2")
+def build_crf_tagger_v2(
+    tok2vec: Model[InT, List[Floats2d]],
+    encoder: Optional[Model[List[Floats2d], List[Floats2d]]] = None,
+    dropout: float = 0.0,
+) -> Model[InT, OutT]:
+    """As v1, with an optional `encoder` between the token vectors and the
+    emissions (e.g. `spacy_cluener.BiLSTM.v1`), and with the CRF head's
+    weights averaged where the optimizer keeps averages (`use_averages`;
+    v1's head kept its last-step weights: `layers/torch_averages.py`). The
+    encoder is kept out of `tok2vec` so that a transformer listener sits at
+    `model.tok2vec`, the one path whose config spaCy's `nlp.replace_listeners`
+    rewrites (v1 with the listener inside a BiLSTM saved a config that no
+    longer matched the weights).
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): token vectors: a listener or
+        any encoder.
+    encoder (Optional[Model[List[Floats2d], List[Floats2d]]]): layers on the
+        token vectors before the emission layer; None for none.
+    dropout (float): dropout on the vectors before the emission layer.
+    RETURNS (Model[List[Doc], List[Floats2d]]): emission scores per doc.
+    """
+    return _build_crf_tagger(tok2vec, encoder, dropout, average=True)
+
+
+def _build_crf_tagger(tok2vec, encoder, dropout: float, average: bool) -> Model[InT, OutT]:
     head: Model[List[Floats2d], OutT] = Model(
         "crf_head",
         _head_forward,
@@ -41,9 +71,13 @@ def build_crf_tagger(
         dims={"nI": None, "nO": None},
         attrs={"tag_names": None, "scheme": None, "dropout": dropout},
     )
-    model = chain(tok2vec, head)
+    if average:  # v1's attrs (and saved bytes) stay as they were
+        head.attrs["average"] = True
+    model = chain(tok2vec, encoder, head) if encoder is not None else chain(tok2vec, head)
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("crf_head", head)
+    if encoder is not None:
+        model.set_ref("encoder", encoder)
     return model
 
 
@@ -63,6 +97,8 @@ def build_crf_head(head: Model, nI: int) -> None:
     wrapper = PyTorchWrapper_v2(
         module, convert_inputs=convert_padded_inputs, convert_outputs=convert_padded_outputs
     )
+    if head.attrs.get("average"):
+        with_averaged_params(wrapper)
     for layer in (head, wrapper):
         layer.set_dim("nI", nI, force=True)
         layer.set_dim("nO", len(tag_names), force=True)
@@ -92,6 +128,8 @@ def resize_crf_head(model: Model, tag_names: Sequence[str]) -> None:
     wrapper = PyTorchWrapper_v2(
         old.resized(tag_names), convert_inputs=convert_padded_inputs, convert_outputs=convert_padded_outputs
     )
+    if head.attrs.get("average"):
+        with_averaged_params(wrapper)
     wrapper.set_dim("nI", head.get_dim("nI"))
     wrapper.set_dim("nO", len(tag_names))
     head.layers[0] = wrapper
@@ -107,8 +145,12 @@ def get_crf_module(model: Model) -> Optional[EmissionCRF]:
 
 
 def tok2vec_width(model: Model) -> Optional[int]:
-    tok2vec = model.get_ref("tok2vec")
-    return tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None
+    """The width of what the CRF head reads: the encoder's output if it has
+    one (a BiLSTM), else the token vectors'."""
+    for ref in ("encoder", "tok2vec"):
+        if model.has_ref(ref) and model.get_ref(ref).has_dim("nO"):
+            return model.get_ref(ref).get_dim("nO")
+    return None
 
 
 def _head_init(model: Model, X: Optional[List[Floats2d]] = None, Y=None) -> None:

@@ -100,7 +100,7 @@ def test_predict_cli_rejects_invalid_unicode_with_file_line(cnn_model_dir, tmp_p
 
 def test_trf_config_with_missing_bert_dir(tmp_path):
     pytest.importorskip("spacy_transformers")
-    pytest.importorskip("spacy_cluener.layers.bilstm")  # registers BiLSTMOnTok2Vec.v1
+    pytest.importorskip("spacy_cluener.layers.bilstm")  # registers BiLSTM.v1
     pytest.importorskip("spacy_cluener.training")  # HeadAdam.v1, init_frozen_transformer.v1
     from spacy.training.initialize import init_nlp
 

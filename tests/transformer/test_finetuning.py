@@ -75,11 +75,11 @@ def test_head_and_transformer_move_at_their_rates(tiny_bert, cluener_slices, tmp
     fix_random_seed(0)
     config = trf_config(
         tiny_bert, cluener_slices,
-        **{"components.crf_ner.model.tok2vec.depth": 1, "components.crf_ner.model.tok2vec.hidden_width": 16},
+        **{"components.crf_ner.model.encoder.depth": 1, "components.crf_ner.model.encoder.hidden_width": 16},
     )
     nlp = init_nlp(config)
     trf, crf = pipes(nlp)
-    lstm = crf.model.get_ref("tok2vec").get_ref("bilstm").layers[0].shims[0]._model
+    lstm = crf.model.get_ref("encoder").layers[0].shims[0]._model
     assert isinstance(lstm, LazyBiLSTM)
     # The emission layer starts at zero (as spaCy's ner output layer), which
     # passes no gradient to the encoders on the first step: give it weights.

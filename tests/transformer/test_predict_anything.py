@@ -17,8 +17,8 @@ def trf_nlp(tiny_bert, depth: int):
         TRF_CONFIG,
         overrides={
             "components.transformer.model.name": str(tiny_bert),
-            "components.crf_ner.model.tok2vec.depth": depth,
-            "components.crf_ner.model.tok2vec.hidden_width": 16,
+            "components.crf_ner.model.encoder.depth": depth,
+            "components.crf_ner.model.encoder.hidden_width": 16,
         },
         interpolate=False,
     ).interpolate()
