@@ -71,6 +71,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "changed after it was saved, e.g. by nlp.replace_listeners on a CRFTagger.v1 whose "
             "listener sits inside BiLSTMOnTok2Vec (spaCy rewrites only model.tok2vec: use "
             "CRFTagger.v2 with the BiLSTM as its encoder). Restore the config it was saved with.")
+    E064 = ("{name}.rehearse: the model reads its token vectors through a {listener}, which gets "
+            "none in nlp.rehearse (spaCy's ner fails here too, with E953). Give crf_ner its own "
+            "copy of the encoder first: nlp.replace_listeners(\"tok2vec\", \"{name}\", "
+            "[\"model.tok2vec\"]) (\"transformer\" for a transformer pipeline), then "
+            "nlp.resume_training().")
     E018 = ("Cannot load crf_ner: the labels in {path} ({labels}) do not match the tag list "
             "the weights were trained with (checksum {stored}, these labels give {found}). "
             "Labels were renamed or reordered; restore the cfg the model was saved with.")

@@ -34,7 +34,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.training.iob_utils import tags_to_entities
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..errors import Errors, Warnings
@@ -180,6 +180,8 @@ class CRFEntityRecognizer(TrainablePipe):
         self.model = model
         self.name = name
         self._nlp: Optional[Language] = None
+        # A copy of the model made by `nlp.resume_training()`, for `rehearse`.
+        self._rehearsal_model: Optional[Model] = None
         # cfg is saved with the model. What the weights depend on (labels,
         # scheme, nI, tags_sha256, temperature) is read back from it at load;
         # the user settings (scores, threshold, spans_key) come from the
@@ -579,6 +581,56 @@ class CRFEntityRecognizer(TrainablePipe):
             self._drop_calibration()
         return super().update(examples, drop=drop, sgd=sgd, losses=losses)
 
+    def rehearse(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """A rehearsal update (`nlp.resume_training()`, then `nlp.rehearse`):
+        train towards the tag paths that the model as it was at
+        `resume_training` predicts for these docs, so that new data does not
+        make it forget what it found ("catastrophic forgetting"). spaCy's
+        tagger and ner match their copy's per-token output; a CRF's output is
+        a path, so the copy's best path is the target of the likelihood.
+        Its encoder must be crf_ner's own, as for spaCy's ner (E064)."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        validate_examples(examples, "CRFEntityRecognizer.rehearse")
+        docs = [eg.predicted for eg in examples]
+        if self._rehearsal_model is None or self.crf is None or not any(len(doc) for doc in docs):
+            return losses
+        listener = next((n.name for n in self.model.walk() if n.name in _LISTENERS), None)
+        if listener is not None:
+            raise ValueError(Errors.E064.format(name=self.name, listener=listener))
+        gold = self._tutor_tag_ids(docs)
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update(docs)
+        loss, d_scores = crf_loss(self.model, scores, gold, [None] * len(docs), len(self.tag_names))
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def _tutor_tag_ids(self, docs: List[Doc]) -> List[Optional[List[int]]]:
+        """The rehearsal copy's predicted tag path of each doc (presets and
+        whitespace constrained as in `predict`), as ids of this model's tags:
+        labels added since the copy was made have no tags in it."""
+        tutor = self._rehearsal_model
+        index = self.tag_index()
+        cols = numpy.array([index[name] for name in tutor.get_ref("crf_head").attrs["tag_names"]])
+        unseen = self._unseen_tag_ids()
+        allowed = []
+        for doc in docs:
+            mask = self._allowed(len(doc), doc.to_array(IS_SPACE).astype(bool), preset_biluo(doc), unseen)
+            allowed.append(None if mask is None else mask[:, cols])
+        decoded = crf_decode(tutor, tutor.predict(docs), allowed, len(cols))
+        return [cols[ids].tolist() if len(ids) else None for ids in decoded.tag_ids]
+
     def _drop_calibration(self) -> None:
         """Training moves the weights the calibration was fitted to: its
         temperature and maps no longer hold, so they go (with W005),
@@ -729,6 +781,9 @@ class CRFEntityRecognizer(TrainablePipe):
             self._build_for_loading(str(path / "cfg"))
         util.from_disk(path, {"model": read_model}, exclude)
         return self
+
+
+_LISTENERS = ("tok2vec-listener", "transformer-listener")
 
 
 def _check_confidence(cfg: Dict) -> None:

@@ -1,8 +1,9 @@
 """spaCy's `spacy/tests/training/test_rehearse.py` (spaCy 3.8) for the "ner"
 component, swapped to crf_ner with a small model: train, then
 `nlp.resume_training()` and `nlp.rehearse` on data with a new label (the
-label is added to a trained model). crf_ner has no rehearsal model, so
-`nlp.rehearse` skips it, as it does any component without `rehearse`.
+label is added to a trained model). crf_ner rehearses towards the paths of
+its copy from `resume_training` (tests/components/test_crf_ner_rehearse.py
+checks that it trains).
 The tagger/parser/textcat parametrizations are spaCy's own components.
 """
 from typing import List
