@@ -151,6 +151,8 @@ def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int 
 
     RETURNS (AlignmentReport): rows per wordpiece and the problems found.
     """
+    if batch_size < 1:  # range() would fail on 0 and check nothing below it
+        raise ValueError(Errors.E029.format(what="batch_size", value=batch_size))
     trf, crf = find_pipes(nlp)
     tokenizer = trf.model.tokenizer
     unk_id = tokenizer.unk_token_id
