@@ -182,3 +182,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E083 = ("spacy_cluener.ChunkedTok2Vec (v2, v3) cannot compile this tok2vec to ONNX: {problem}. The graph covers "
             "spacy_cluener.CharNgramEmbed (with or without SoftLexicon) + spacy.MaxoutWindowEncoder.v2 "
             "(configs/cnn_crf.cfg); set onnx = \"off\" for other layers.")
+    # E084: crf_ner and the component it listens to
+    E084 = ("{name}: its model listens to {upstream}, which did not run on this doc: its "
+            "vectors would be zeros and the entities nonsense. Run the whole pipeline rather than {name} on its "
+            "own, and do not disable or exclude the {kind} (select_pipes, spacy.load(exclude=...)).")

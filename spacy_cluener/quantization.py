@@ -14,7 +14,9 @@ machine that loads it).
 `runtime="onnx"` writes `spacy_cluener.OnnxTransformerModel.v1` instead: BERT
 exported to ONNX, its weights int8 by onnxruntime's dynamic quantisation, run
 by an onnxruntime session (needs the `onnx` extra; docs/transformer.md says
-where it pays).
+where it pays). Its meta.json requires onnxruntime, which `spacy package`
+keeps beside the libraries it finds in the config, so the pipeline's wheel
+installs what loading it needs.
 """
 import os
 import shutil
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Union
 
 import spacy
-from spacy.util import load_config
+from spacy.util import load_config, split_requirement
 from thinc.api import get_torch_default_device
 
 from .errors import Errors
@@ -32,6 +34,9 @@ from .layers.pytorch_int8 import check_cpu, check_int8_available, resolve_engine
 from .layers.quantized_transformer import ARCHITECTURE, FP32_ARCHITECTURES, INT8_ARCHITECTURES
 
 RUNTIMES = ("torch", "onnx")
+# What an ONNX pipeline needs at load: setup.py's `onnx` extra, less onnx
+# itself (it only exports, which quantize has done).
+ONNX_REQUIREMENT = "onnxruntime>=1.17"
 
 
 def transformer_components(model: Path) -> List[str]:
@@ -48,6 +53,18 @@ def transformer_components(model: Path) -> List[str]:
             raise ValueError(Errors.E078.format(name=name, model=model, arch=arch,
                                                 allowed=", ".join(FP32_ARCHITECTURES), hint=hint))
     return names
+
+
+def add_requirement(meta: Dict[str, Any], requirement: str) -> None:
+    """Add `requirement` to meta["requirements"] unless its package is there:
+    `spacy package` keeps these and adds the libraries the config names
+    (spacy-transformers, spacy-cluener), but cannot know that the ONNX
+    transformer imports onnxruntime (an extra of spacy-cluener)."""
+    requirements = list(meta.get("requirements") or [])
+    name = split_requirement(requirement)[0]
+    if name not in (split_requirement(req)[0] for req in requirements):
+        requirements.append(requirement)
+    meta["requirements"] = requirements
 
 
 def dir_size(path: Path) -> int:
@@ -97,6 +114,8 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
             overrides[f"components.{name}.model.@architectures"] = ARCHITECTURE
             overrides[f"components.{name}.model.engine"] = engine
     nlp = spacy.load(model, config=overrides)
+    if runtime == "onnx":
+        add_requirement(nlp.meta, ONNX_REQUIREMENT)
     output.parent.mkdir(parents=True, exist_ok=True)
     # written beside OUTPUT, then renamed: an interrupted run leaves no half pipeline
     tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial"))

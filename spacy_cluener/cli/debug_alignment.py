@@ -20,11 +20,11 @@ from ._app import Arg, Opt, app, use_gpu
 def debug_alignment_cli(
     model: Path = Arg(..., help="Trained pipeline directory, or a training config (.cfg)", exists=True),
     data_path: Path = Arg(..., help="DocBin (.spacy) to check", exists=True, dir_okay=False),
-    n_docs: int = Opt(5, "--n", "-n", help="Number of docs to check, from the start (0 = all)"),
+    n_docs: int = Opt(5, "--n", "-n", min=0, help="Number of docs to check, from the start of the file (0 = all)"),
     model_name: Optional[str] = Opt(
         None, "--model-name", help="With a config: transformer weights (hub id or local dir) to use"
     ),
-    batch_size: int = Opt(8, "--batch-size", "-b", help="Docs per transformer batch (padding shows up here)"),
+    batch_size: int = Opt(8, "--batch-size", "-b", min=1, help="Docs per transformer batch (padding shows up here)"),
     quiet: bool = Opt(False, "--quiet", "-q", help="Print only the summary and the problems"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
@@ -43,7 +43,7 @@ def debug_alignment_cli(
         # before a config is initialized on it, which would fail on no data (E006)
         typer.echo(f"ERROR: {data_path} holds no docs (is it a .spacy file from `convert`?)", err=True)
         raise typer.Exit(code=2) from None
-    corpus = read_examples(data_path, limit=max(n_docs, 0))
+    corpus = read_examples(data_path, limit=n_docs)
     try:
         nlp = load_pipeline(model, corpus, model_name=model_name)
         find_pipes(nlp)
@@ -54,13 +54,14 @@ def debug_alignment_cli(
     if not examples:
         typer.echo(f"ERROR: {data_path} holds no docs (is it a .spacy file from `convert`?)", err=True)
         raise typer.Exit(code=2) from None
-    report = check_alignment(nlp, examples, batch_size=batch_size)
+    # docs are named by their index in DATA_PATH, empty ones (which the Corpus drops) counted
+    report = check_alignment(nlp, examples, batch_size=batch_size, indices=corpus.indices)
     if not quiet:
         for item in report.docs:
             for line in format_doc(item):
                 typer.echo(line)
             typer.echo("")
-    for level, text in summary_lines(report):
+    for level, text in summary_lines(report, corpus.empty):
         typer.echo(f"{level.upper()}: {text}")
     if not report.ok:
         raise typer.Exit(code=1) from None

@@ -20,6 +20,7 @@ type where it paid, a monotone map of the scores (`score_maps.py`) in its cfg,
 applied here whenever scores are computed.
 """
 import hashlib
+import sys
 import warnings
 from itertools import islice
 from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
@@ -30,6 +31,7 @@ from spacy import util
 from spacy.attrs import IDX, IS_SPACE
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
+from spacy.pipeline.tok2vec import Tok2VecListener
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.training.iob_utils import tags_to_entities
@@ -400,6 +402,7 @@ class CRFEntityRecognizer(TrainablePipe):
             tag_ids = [numpy.zeros((len(doc),), dtype="int64") for doc in docs]
             empty = [numpy.zeros((0,), dtype="float64") for _ in docs] if self.with_scores else None
             return CRFPredictions(tag_ids, empty, errors=[0.0] * len(docs) if self.expected_errors else None)
+        self._check_upstream(docs)
         presets = [preset_biluo(doc) for doc in docs]
         if self.crf is not None:
             # A preset entity's label joins the labels, as in spaCy's `ner`
@@ -413,6 +416,25 @@ class CRFEntityRecognizer(TrainablePipe):
         return self._decode_and_score(self.model.predict(docs), spaces,
                                       self.with_scores and (stored or self.threshold > 0.0), presets,
                                       with_errors=self.expected_errors and stored)
+
+    def _check_upstream(self, docs: List[Doc]) -> None:
+        """E084 when the model listens to an upstream component (a
+        transformer, a tok2vec) that did not run on a non-empty doc: the
+        listeners then give zero vectors, which decode to entities all over
+        the text. The listeners are looked up on every call (a walk of a few
+        nodes, a microsecond), so `replace_listeners` is always seen; each
+        doc costs one attribute check."""
+        for node in self.model.walk():
+            if isinstance(node, Tok2VecListener):
+                kind, missing = "tok2vec", any(len(doc) and doc.tensor.size == 0 for doc in docs)
+            elif isinstance(node, _transformer_listener_class()):
+                kind, missing = "transformer", any(len(doc) and doc._.trf_data is None for doc in docs)
+            else:
+                continue
+            if missing:
+                upstream = (f"a {kind} component (upstream '*')" if node.upstream_name == "*"
+                            else f"the {kind} component '{node.upstream_name}'")
+                raise ValueError(Errors.E084.format(name=self.name, kind=kind, upstream=upstream))
 
     def _decode(
         self, scores: List[Floats2d], spaces: Optional[List[numpy.ndarray]] = None
@@ -603,7 +625,8 @@ class CRFEntityRecognizer(TrainablePipe):
         docs = [eg.predicted for eg in examples]
         if self._rehearsal_model is None or self.crf is None or not any(len(doc) for doc in docs):
             return losses
-        listener = next((n.name for n in self.model.walk() if n.name in _LISTENERS), None)
+        listeners = (Tok2VecListener, *_transformer_listener_class())
+        listener = next((n.name for n in self.model.walk() if isinstance(n, listeners)), None)
         if listener is not None:
             raise ValueError(Errors.E064.format(name=self.name, listener=listener))
         gold = self._tutor_tag_ids(docs)
@@ -783,7 +806,11 @@ class CRFEntityRecognizer(TrainablePipe):
         return self
 
 
-_LISTENERS = ("tok2vec-listener", "transformer-listener")
+def _transformer_listener_class() -> tuple:
+    """spacy-transformers' listener class, or () when it is not imported
+    (then no model holds one); crf_ner does not need spacy-transformers."""
+    module = sys.modules.get("spacy_transformers.layers.listener")
+    return (module.TransformerListener,) if module is not None else ()
 
 
 def _check_confidence(cfg: Dict) -> None:

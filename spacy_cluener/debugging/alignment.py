@@ -13,12 +13,12 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 import spacy
 from spacy import util
 from spacy.language import Language
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 from spacy.training import Corpus, Example
 from spacy.training.corpus import walk_corpus
 
@@ -141,16 +141,58 @@ def count_docs(path: Path) -> int:
         return sum(len(DocBin().from_disk(file_)) for file_ in walk_corpus(path, ".spacy"))
 
 
-def read_examples(path: Path, limit: int = 0) -> Callable[[Language], Iterable[Example]]:
-    """Examples of a DocBin, tokenized by the pipeline as in training."""
-    return Corpus(str(path), limit=limit)
+class FileExamples(Corpus):
+    """spaCy's Corpus (examples tokenized by the pipeline, as in training)
+    that remembers where each doc is in the files: the Corpus drops empty
+    docs, and debug-alignment names a doc by its index in the user's file
+    (the files' docs counted in order, for a directory). `limit` counts the
+    files' docs, empty ones included.
+
+    indices (List[int]): the index of each example of the last call.
+    empty (List[int]): the indices of the empty docs it skipped.
+    """
+
+    def __init__(self, path: Path, limit: int = 0):
+        super().__init__(str(path), limit=limit)
+        self.indices: List[int] = []
+        self.empty: List[int] = []
+
+    def read_docbin(self, vocab, locs) -> Iterator[Doc]:
+        self.indices, self.empty = [], []
+        index = 0
+        for loc in locs:
+            loc = util.ensure_path(loc)
+            if not loc.name.endswith(".spacy"):
+                continue
+            for doc in DocBin().from_disk(loc).get_docs(vocab):
+                if self.limit >= 1 and index >= self.limit:
+                    return
+                if len(doc):
+                    self.indices.append(index)
+                    yield doc
+                else:
+                    self.empty.append(index)
+                index += 1
 
 
-def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int = 8) -> AlignmentReport:
+def read_examples(path: Path, limit: int = 0) -> FileExamples:
+    """Examples of a DocBin, tokenized by the pipeline as in training, with
+    their indices in the file."""
+    return FileExamples(path, limit=limit)
+
+
+def check_alignment(
+    nlp: Language, examples: Iterable[Example], batch_size: int = 8, indices: Optional[List[int]] = None,
+) -> AlignmentReport:
     """Run the transformer and crf_ner's model over batches of examples.
 
+    indices (Optional[List[int]]): the name of each example in the report
+        (its doc's index in the file: `FileExamples.indices`); None: their
+        positions in `examples`.
     RETURNS (AlignmentReport): rows per wordpiece and the problems found.
     """
+    if batch_size < 1:  # range() would fail on 0 and check nothing below it
+        raise ValueError(Errors.E029.format(what="batch_size", value=batch_size))
     trf, crf = find_pipes(nlp)
     tokenizer = trf.model.tokenizer
     unk_id = tokenizer.unk_token_id
@@ -168,7 +210,8 @@ def check_alignment(nlp: Language, examples: Iterable[Example], batch_size: int 
         for offset, (eg, doc, scores_i) in enumerate(zip(batch, docs, scores)):
             gold_ids = crf.gold_tag_ids(eg, tag_index) if len(doc) else None
             gold = [tag_names[i] for i in gold_ids] if gold_ids is not None else None
-            item = _align_doc(start + offset, doc, gold, special_ids, unk_id, len(scores_i))
+            index = start + offset if indices is None else indices[start + offset]
+            item = _align_doc(index, doc, gold, special_ids, unk_id, len(scores_i))
             for row in item.unk_rows:
                 unk_chars["".join(item.tokens[i] for i in row.tokens)] += 1
             docs_out.append(item)
@@ -296,13 +339,21 @@ def format_doc(item: DocAlignment) -> List[str]:
     return lines
 
 
-def summary_lines(report: AlignmentReport) -> List[Tuple[str, str]]:
-    """(level, text) pairs: level is "error", "warning" or "ok"."""
+def summary_lines(report: AlignmentReport, empty: Iterable[int] = ()) -> List[Tuple[str, str]]:
+    """(level, text) pairs: level is "info", "error", "warning" or "ok".
+
+    empty (Iterable[int]): the indices of the empty docs that were skipped
+        (`FileExamples.empty`), named so that no doc goes missing unsaid.
+    """
     out = [(
         "info",
         f"{len(report.docs)} docs, {sum(len(d.tokens) for d in report.docs)} tokens, "
         f"{report.n_pieces} wordpieces ({report.n_padding} padding), {report.n_unk} [UNK]",
     )]
+    empty = list(empty)
+    if empty:
+        listed = ", ".join(str(i) for i in empty[:20]) + (", ..." if len(empty) > 20 else "")
+        out.append(("info", f"{len(empty)} empty doc(s) skipped, nothing to check: doc {listed}"))
     if report.n_unk:
         common = ", ".join(f"{c!r} x{n}" for c, n in report.unk_chars.most_common(10))
         out.append(("warning", f"{report.n_unk} [UNK] wordpiece(s): the model sees no identity for {common}"))

@@ -90,10 +90,13 @@ def check_local_weights(nlp: Language) -> None:
     """Fail in one line when a transformer's `name` is meant as a local
     directory that does not exist. Hugging Face would read it as a hub id and
     fail deep inside its validation ("Repo id must be in the form ...").
-    A name shaped like a hub id (`org/model`) is left to Hugging Face."""
+    A name shaped like a hub id (`org/model`) is left to Hugging Face, and
+    a transformer whose weights are loaded (sourced from a trained pipeline)
+    to itself: its `name` is the one it was trained from, often relative to
+    another directory, and is not read again."""
     for name, pipe in nlp.components:
         attrs = getattr(getattr(pipe, "model", None), "attrs", {})
-        model_name = attrs.get("name") if "has_transformer" in attrs else None
+        model_name = attrs.get("name") if "has_transformer" in attrs and not attrs["has_transformer"] else None
         if not isinstance(model_name, str):
             continue
         local = model_name.startswith((".", "/", "~")) or model_name.count("/") > 1 or "\\" in model_name

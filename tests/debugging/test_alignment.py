@@ -81,6 +81,27 @@ def test_standalone_space_and_dropped_char_fail(tiny_bert, cluener_slices, tmp_p
     assert "(U+200B) has no wordpiece" in result.output
 
 
+def test_docs_are_named_by_their_index_in_the_file(tiny_bert, tmp_path):
+    """spaCy's Corpus drops empty docs; "doc N" is still the file's N-th doc."""
+    nlp = spacy.blank("zh")
+    docs = [nlp.make_doc(t) for t in ("北京天安门", "", "上海", "", "北京  天安门")]
+    docs[0].ents = [docs[0].char_span(0, 2, label="address")]
+    data = tmp_path / "empty.spacy"
+    DocBin(docs=docs).to_disk(data)
+    args = ["debug-alignment", str(TRF_CONFIG), str(data), "--model-name", str(tiny_bert), "--n", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "ERROR: doc 4: token 2 ' ' (U+0020) has no wordpiece" in result.output
+    assert "INFO: 3 docs" in result.output
+    assert "INFO: 2 empty doc(s) skipped, nothing to check: doc 1, 3" in result.output
+    assert [line.split(":")[0] for line in result.output.splitlines() if line.startswith("doc ")] == [
+        "doc 0", "doc 2", "doc 4"]
+    # --n counts the file's docs, the empty ones included
+    result = runner.invoke(app, args[:-1] + ["4"])
+    assert result.exit_code == 0, result.output
+    assert "INFO: 2 docs" in result.output and "skipped, nothing to check: doc 1, 3" in result.output
+
+
 def test_special_piece_aligned_fails(nlp, examples, monkeypatch):
     real = trf_model.get_alignment_via_offset_mapping
 

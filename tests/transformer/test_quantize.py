@@ -65,6 +65,11 @@ def test_quantized_pipeline_is_int8_and_smaller(fp32_dir, int8_dir):
         assert (int8_dir / name).read_bytes() == (fp32_dir / name).read_bytes(), name
 
 
+def test_torch_int8_meta_needs_no_onnxruntime(int8_dir):
+    meta = srsly.read_json(int8_dir / "meta.json")
+    assert not any(req.startswith("onnxruntime") for req in meta.get("requirements", []))
+
+
 def test_quantized_predicts_like_fp32(fp32_dir, int8_dir):
     fp32, int8 = spacy.load(fp32_dir), spacy.load(int8_dir)
     assert [ents(d) for d in int8.pipe(TEXTS)] == [ents(d) for d in fp32.pipe(TEXTS)]

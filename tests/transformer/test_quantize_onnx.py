@@ -108,6 +108,21 @@ def test_fp32_pipeline_loads_as_onnx_with_a_config_override(fp32_dir, onnx_dir):
     assert [ents(doc) for doc in nlp.pipe(t for t, _ in TRAIN_DATA)] == [gold for _, gold in TRAIN_DATA]
 
 
+def test_meta_requires_onnxruntime_for_spacy_package(onnx_dir):
+    """Plain `spacy package` keeps meta.json's requirements beside those it
+    finds in the config, so the wheel installs onnxruntime, which loading
+    the ONNX transformer needs (E080 without it)."""
+    from spacy.cli.package import get_meta
+
+    meta = srsly.read_json(onnx_dir / "meta.json")
+    assert "onnxruntime>=1.17" in meta["requirements"]
+    assert '"onnxruntime>=1.17"' in (REPO / "setup.py").read_text(encoding="utf8")  # the onnx extra's spec
+    packaged = get_meta(onnx_dir, meta)["requirements"]
+    assert "onnxruntime>=1.17" in packaged
+    assert any(req.startswith("spacy-cluener") for req in packaged)
+    assert any(req.startswith("spacy-transformers") for req in packaged)
+
+
 def test_threads_setting(onnx_dir):
     nlp = spacy.load(onnx_dir, config={"components.transformer.model.threads": 1})
     assert shim(nlp).threads == 1 and shim(nlp)._model.session.get_session_options().intra_op_num_threads == 1
