@@ -170,6 +170,35 @@ def _ablation_baseline(prefix: str) -> List[str]:
     return [line + ".", ""]
 
 
+def averaged_head(prefix: str) -> List[str]:
+    """CRFTagger.v1 vs v2 (the CRF head averaged too) per seed, trained on
+    the same machine by `averaged-head`: the difference is the head's
+    averaging, not the CPU."""
+    folder = RESULTS / "averaged_head"
+    runs = {(v, s): load(folder / f"{v}-seed{s}.json") for v in ("v1", "v2") for s in SEEDS}
+    done = [s for s in SEEDS if runs[("v1", s)] is not None and runs[("v2", s)] is not None]
+    if not done:
+        return [f"Not run yet: {command('averaged-head', prefix)}."]
+    rows = []
+    for s in done:
+        v1, v2 = runs[("v1", s)], runs[("v2", s)]
+        rows.append([str(s), link(pct(v1["ents_f"]), rel(folder / f"v1-seed{s}.json"), prefix),
+                     link(pct(v2["ents_f"]), rel(folder / f"v2-seed{s}.json"), prefix),
+                     f"{100 * (v2['ents_f'] - v1['ents_f']):+.2f}", pct(v1["ents_macro_f"]), pct(v2["ents_macro_f"])])
+    if len(done) > 1:
+        rows.append([f"mean ± sd ({len(done)} of {len(SEEDS)} seeds)",
+                     mean_spread([runs[("v1", s)]["ents_f"] for s in done]),
+                     mean_spread([runs[("v2", s)]["ents_f"] for s in done]),
+                     mean_spread([runs[("v2", s)]["ents_f"] - runs[("v1", s)]["ents_f"] for s in done]),
+                     mean_spread([runs[("v1", s)]["ents_macro_f"] for s in done]),
+                     mean_spread([runs[("v2", s)]["ents_macro_f"] for s in done])])
+    cpus = sorted({r["run"]["cpu"] for r in runs.values() if r is not None})
+    commits = sorted({r["run"]["commit"] for r in runs.values() if r is not None})
+    lines = [f"`cnn_crf_fast`, CLUENER dev, {command('averaged-head', prefix)} on {', '.join(cpus)} "
+             f"(commit {', '.join(f'`{c}`' for c in commits)}):", ""]
+    return lines + table(["seed", "v1 micro F", "v2 micro F", "v2 − v1", "v1 macro F", "v2 macro F"], rows)
+
+
 def crf_cost(prefix: str) -> List[str]:
     path = RESULTS / "crf_cost.json"
     r = load(path)
@@ -846,6 +875,7 @@ BLOCKS: Dict[str, Dict[str, Callable[[str], List[str]]]] = {
         "ANNOTATE-MEMORY": annotate_memory,
         "LONG-DOC-MEMORY": long_doc_memory,
     },
+    "docs/architectures.md": {"AVERAGED-HEAD": averaged_head},
     "docs/speed.md": {
         "SPEED-PEERS": speed_peers,
         "SPEED-CONFIGS": speed_configs,
