@@ -40,6 +40,8 @@ def atomic_open(
     encoding = None if "b" in mode else "utf-8"
     if tmp_path is None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL)
+        # mkstemp makes the file 0600; the output gets what open() would give it
+        os.fchmod(fd, 0o666 & ~current_umask())
         handle = os.fdopen(fd, mode, encoding=encoding)
     else:
         tmp = tmp_path
@@ -54,6 +56,21 @@ def atomic_open(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows
+    (os.umask can only read it by setting it, a race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
