@@ -22,9 +22,6 @@ score, counts entities the model may have missed, and it paid more in the
 active-learning simulation (docs/results.md). Those two hold the lines in
 memory to sort them.
 """
-import signal
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -93,25 +90,6 @@ def _count_records(path: Path) -> int:
         return sum(1 for line in file_ if line.strip())
 
 
-@contextmanager
-def _sigterm_raises():
-    """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
-    SystemExit like Ctrl-C raises KeyboardInterrupt, so the cleanup below
-    removes OUT.partial. Only the main thread may set handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def predict_file(
     nlp: Language, input_path: Path, output_path: Path, *, batch_size: int = 256,
     scores_key: Optional[str] = None, to: str = "cluener", uncertainty_first: bool = False,
@@ -137,7 +115,7 @@ def predict_file(
     ordered = uncertainty_first or top is not None
     held: List[Tuple[float, int, dict, int]] = []
     written = n_ents = 0
-    with _sigterm_raises(), atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
+    with atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
         records = read_cluener_texts(input_path, nlp.max_length)
         docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
         if to == "label-studio":
