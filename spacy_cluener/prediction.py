@@ -98,7 +98,9 @@ def predict_file(
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
     (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
-    submission. A stale OUT.partial (from a SIGKILL) is overwritten.
+    submission. The temporary file is a new `.OUT.XXXXXXXX.partial` each run
+    (`atomic_open`): a fixed OUT.partial truncated an input of that name, and
+    two runs into one OUT wrote into each other's.
 
     scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
         add them to each line (`"scores"`); None writes the leaderboard format.
@@ -110,12 +112,11 @@ def predict_file(
     RETURNS (Tuple[int, int]): records written, entities found.
     """
     total = _count_records(input_path)
-    tmp_path = output_path.with_name(output_path.name + ".partial")
     version = model_version(nlp)
     ordered = uncertainty_first or top is not None
     held: List[Tuple[float, int, dict, int]] = []
     written = n_ents = 0
-    with atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
+    with atomic_open(output_path, fsync=False) as out:
         records = read_cluener_texts(input_path, nlp.max_length)
         docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
         if to == "label-studio":
