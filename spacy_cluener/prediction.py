@@ -52,6 +52,8 @@ def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator
     """
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         for line_no, line in enumerate(file_, start=1):
+            # a BOM can also start a later line (`cat a.json b.json`), as in convert and annotate
+            line = line.lstrip("\ufeff")
             if not line.strip():
                 continue
             try:
@@ -87,7 +89,7 @@ def doc_to_cluener_scores(doc: Doc, key: str) -> Dict[str, Dict[str, List[float]
 
 def _count_records(path: Path) -> int:
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
-        return sum(1 for line in file_ if line.strip())
+        return sum(1 for line in file_ if line.lstrip("\ufeff").strip())
 
 
 def predict_file(

@@ -99,3 +99,15 @@ def test_json_lines_output_has_no_raw_line_separators():
     assert len(line.splitlines()) == 1
     assert json.loads(line) == record
     assert "张" in line  # Chinese stays readable
+
+
+def test_a_bom_at_the_start_of_a_later_line_is_accepted(ruler_model, tmp_path):
+    """`cat a.json b.json` with b.json saved with a BOM: convert and annotate
+    read both records, predict stopped at FILE:2 'Unexpected UTF-8 BOM' (probe D5)."""
+    inp = tmp_path / "cat.json"
+    inp.write_bytes('{"id": 1, "text": "张三"}\n\ufeff{"id": 2, "text": "北京"}\n\ufeff\n'.encode("utf-8"))
+    out = tmp_path / "pred.json"
+    result = run_predict(ruler_model, inp, out)
+    assert result.exit_code == 0, result.output
+    assert read_jsonl(out) == [{"id": 1, "label": {"name": {"张三": [[0, 1]]}}},
+                               {"id": 2, "label": {"address": {"北京": [[0, 1]]}}}]
