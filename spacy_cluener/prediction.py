@@ -88,6 +88,7 @@ def doc_to_cluener_scores(doc: Doc, key: str) -> Dict[str, Dict[str, List[float]
 
 
 def _count_records(path: Path) -> int:
+    """Records in a regular file, for the progress bar."""
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         return sum(1 for line in file_ if line.lstrip("\ufeff").strip())
 
@@ -100,7 +101,7 @@ def predict_file(
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
     (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
-    submission. The temporary file is a new `.OUT.XXXXXXXX.partial` each run
+    submission. `input_path` may be a pipe (/dev/stdin): it is read once. The temporary file is a new `.OUT.XXXXXXXX.partial` each run
     (`atomic_open`): a fixed OUT.partial truncated an input of that name, and
     two runs into one OUT wrote into each other's.
 
@@ -113,7 +114,8 @@ def predict_file(
     top (Optional[int]): only the `top` most uncertain texts (implies it).
     RETURNS (Tuple[int, int]): records written, entities found.
     """
-    total = _count_records(input_path)
+    # the progress bar's total takes a first read: a pipe (/dev/stdin, <(...)) can be read only once
+    total = _count_records(input_path) if Path(input_path).is_file() else None
     version = model_version(nlp)
     ordered = uncertainty_first or top is not None
     held: List[Tuple[float, int, dict, int]] = []
