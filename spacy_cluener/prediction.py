@@ -22,9 +22,6 @@ score, counts entities the model may have missed, and it paid more in the
 active-learning simulation (docs/results.md). Those two hold the lines in
 memory to sort them.
 """
-import signal
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -55,6 +52,8 @@ def read_cluener_texts(path: Path, max_length: Optional[int] = None) -> Iterator
     """
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
         for line_no, line in enumerate(file_, start=1):
+            # a BOM can also start a later line (`cat a.json b.json`), as in convert and annotate
+            line = line.lstrip("\ufeff")
             if not line.strip():
                 continue
             try:
@@ -89,27 +88,9 @@ def doc_to_cluener_scores(doc: Doc, key: str) -> Dict[str, Dict[str, List[float]
 
 
 def _count_records(path: Path) -> int:
+    """Records in a regular file, for the progress bar."""
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
-        return sum(1 for line in file_ if line.strip())
-
-
-@contextmanager
-def _sigterm_raises():
-    """While predicting, SIGTERM (`kill`, a job scheduler's timeout) raises
-    SystemExit like Ctrl-C raises KeyboardInterrupt, so the cleanup below
-    removes OUT.partial. Only the main thread may set handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return sum(1 for line in file_ if line.lstrip("\ufeff").strip())
 
 
 def predict_file(
@@ -120,7 +101,9 @@ def predict_file(
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
     (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
-    submission. A stale OUT.partial (from a SIGKILL) is overwritten.
+    submission. `input_path` may be a pipe (/dev/stdin): it is read once. The temporary file is a new `.OUT.XXXXXXXX.partial` each run
+    (`atomic_open`): a fixed OUT.partial truncated an input of that name, and
+    two runs into one OUT wrote into each other's.
 
     scores_key (Optional[str]): the `doc.spans` key of the entity scores, to
         add them to each line (`"scores"`); None writes the leaderboard format.
@@ -131,13 +114,13 @@ def predict_file(
     top (Optional[int]): only the `top` most uncertain texts (implies it).
     RETURNS (Tuple[int, int]): records written, entities found.
     """
-    total = _count_records(input_path)
-    tmp_path = output_path.with_name(output_path.name + ".partial")
+    # the progress bar's total takes a first read: a pipe (/dev/stdin, <(...)) can be read only once
+    total = _count_records(input_path) if Path(input_path).is_file() else None
     version = model_version(nlp)
     ordered = uncertainty_first or top is not None
     held: List[Tuple[float, int, dict, int]] = []
     written = n_ents = 0
-    with _sigterm_raises(), atomic_open(output_path, tmp_path=tmp_path, fsync=False) as out:
+    with atomic_open(output_path, fsync=False) as out:
         records = read_cluener_texts(input_path, nlp.max_length)
         docs = nlp.pipe(records, as_tuples=True, batch_size=batch_size)
         if to == "label-studio":

@@ -16,9 +16,10 @@ in Parquet), stable across runs.
 import glob
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, List, Optional, Tuple
 
 from ..converters import RecordError, parse_record
 from ..converters.records import check_length
@@ -85,8 +86,13 @@ def resolve_inputs(patterns: Iterable[str], skip_dir: Optional[Path] = None) -> 
                 raise AnnotationError(Errors.E021.format(pattern=pattern))
         elif os.path.isdir(pattern):
             raise AnnotationError(Errors.E022.format(path=pattern, problem="is a directory"))
-        elif not os.path.isfile(pattern):
+        elif not os.path.exists(pattern):
             raise AnnotationError(Errors.E022.format(path=pattern, problem="does not exist"))
+        elif not os.path.isfile(pattern):
+            # shards are byte ranges, read again by each worker and by a resumed run
+            raise AnnotationError(Errors.E022.format(
+                path=pattern, problem="is not a regular file (a pipe or a device such as /dev/stdin): annotate "
+                "reads its inputs in byte ranges, more than once, and resumes from them; save it to a file first"))
         else:
             names = [pattern]
         for name in names:
@@ -109,13 +115,31 @@ def plan_shards(files: List[InputFile], shard_size: int) -> Iterator[Shard]:
                         start, end, first, n_lines)
 
 
+# A line and its end, as Python's universal newlines split text: b"\n", b"\r\n" or a lone b"\r".
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _raw_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary file from its position, with their ends, split
+    as `predict` and `convert` split them (universal newlines), so that a
+    FILE:LINE is the same line for all three; their lengths add up to the
+    byte offsets of the shards. (A b"\r" byte is never part of a UTF-8
+    character.)"""
+    for chunk in handle:  # up to b"\n": a b"\r\n" is never cut in two
+        cr = chunk.find(b"\r")
+        if cr == -1 or (cr == len(chunk) - 2 and chunk.endswith(b"\r\n")):
+            yield chunk
+        else:
+            yield from _LINE.findall(chunk)
+
+
 def _jsonl_ranges(file_: InputFile, shard_size: int) -> Iterator[Tuple[int, int, int, int]]:
-    """(byte start, byte end, first line, lines) every `shard_size` lines.
-    Lines end at b"\\n" (JSON lines; a CR before it is whitespace to JSON)."""
+    """(byte start, byte end, first line, lines) every `shard_size` lines
+    (`_raw_lines`: LF, CRLF or CR)."""
     start = offset = count = 0
     first = 1
     with open(file_.path, "rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
+        for line_no, raw in enumerate(_raw_lines(handle), start=1):
             offset += len(raw)
             count += 1
             if count == shard_size:
@@ -163,10 +187,11 @@ def read_shard_lines(shard: Shard, reject: Reject, max_length: int) -> Iterator[
 def _read_jsonl(shard: Shard, reject: Reject, max_length: int) -> Iterator[Tuple[int, str, str]]:
     with open(shard.path, "rb") as handle:
         handle.seek(shard.start)
+        lines = _raw_lines(handle)
         for line_no in range(shard.first, shard.first + shard.n_lines):
             # surrogateescape: bytes that are not UTF-8 reject their record, not the
             # file (check_unicode in parse_record); a BOM may start any line (`cat a b`)
-            line = handle.readline().decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+            line = next(lines, b"").decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
             if not line.strip():
                 continue
             try:

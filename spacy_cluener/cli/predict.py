@@ -23,7 +23,7 @@ class OutputFormat(str, Enum):
 @app.command("predict")
 def predict_cli(
     model: str = Arg(..., help="Pipeline name or path"),
-    input_path: Path = Arg(..., help="CLUENER JSON-lines file (e.g. test.json)", exists=True, dir_okay=False),
+    input_path: Path = Arg(..., help="CLUENER JSON-lines file (e.g. test.json), or a pipe such as /dev/stdin", exists=True, dir_okay=False),
     output_path: Path = Arg(..., help="Submission file to write (JSON lines)"),
     fmt: InputFormat = Opt(InputFormat.cluener, "--format", "-f", help="Input format (JSON lines with text and id)"),
     to: OutputFormat = Opt(

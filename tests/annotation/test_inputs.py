@@ -1,10 +1,12 @@
 """Shards are a pure function of the inputs and cover every line once;
 records are read, accepted and rejected as `predict` reads them."""
 import json
+import os
 
 import pytest
 
 from spacy_cluener.annotation import AnnotationError, plan_shards, read_shard, resolve_inputs
+from spacy_cluener.prediction import read_cluener_texts
 
 from ..util import write_jsonl
 
@@ -115,3 +117,31 @@ def test_a_file_that_changes_during_the_run_stops_it(tmp_path):
     write_jsonl(path, [{"text": "甲"}, {"text": "乙"}])
     with pytest.raises(AnnotationError, match=r"\[E023\]"):
         read_all(shards)
+
+
+@pytest.mark.parametrize("shard_size", [1, 2, 4, 100])
+def test_lines_end_at_lf_crlf_or_a_lone_cr_as_in_predict(tmp_path, shard_size):
+    """annotate split at b"\\n" only: a CR-only file was one rejected record,
+    and after a stray CR its FILE:LINE disagreed with predict's (probe D14)."""
+    path = tmp_path / "mixed.json"
+    path.write_bytes('{"text": "一"}\r\r{"text": "二"}\r\n{"id": 5, "text": "三"}\n{"text": "四"}\r'
+                     '\ufeff{"text": "五"}'.encode("utf-8"))
+    shards = list(plan_shards(resolve_inputs([str(path)]), shard_size))
+    assert shards[0].start == 0 and shards[-1].end == path.stat().st_size
+    assert all(a.end == b.start for a, b in zip(shards, shards[1:]))
+    assert sum(s.n_lines for s in shards) == 6
+    records, rejected = read_all(shards)
+    assert not rejected
+    assert records == [(text, str(record_id)) for text, record_id in read_cluener_texts(path)]
+    assert records == [("一", f"{path}:1"), ("二", f"{path}:3"), ("三", "5"), ("四", f"{path}:5"), ("五", f"{path}:6")]
+
+
+def test_a_pipe_is_not_a_missing_file(tmp_path):
+    """`annotate MODEL /dev/stdin OUT` said '/dev/stdin' does not exist;
+    annotate reads byte ranges, so a pipe is refused, with the reason."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(AnnotationError, match=r"\[E022\] Input '.*fifo' is not a regular file .*save it to a file first"):
+        resolve_inputs([str(fifo)])
+    with pytest.raises(AnnotationError, match="does not exist"):
+        resolve_inputs([str(tmp_path / "missing.json")])

@@ -1,5 +1,8 @@
 """`predict` end to end on an entity_ruler pipeline: ids, order, offsets, errors."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -7,6 +10,8 @@ from typer.testing import CliRunner
 from spacy_cluener.cli import app
 
 from ..util import read_jsonl, write_jsonl
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_predict(*args):
@@ -99,3 +104,31 @@ def test_json_lines_output_has_no_raw_line_separators():
     assert len(line.splitlines()) == 1
     assert json.loads(line) == record
     assert "张" in line  # Chinese stays readable
+
+
+def test_a_bom_at_the_start_of_a_later_line_is_accepted(ruler_model, tmp_path):
+    """`cat a.json b.json` with b.json saved with a BOM: convert and annotate
+    read both records, predict stopped at FILE:2 'Unexpected UTF-8 BOM' (probe D5)."""
+    inp = tmp_path / "cat.json"
+    inp.write_bytes('{"id": 1, "text": "张三"}\n\ufeff{"id": 2, "text": "北京"}\n\ufeff\n'.encode("utf-8"))
+    out = tmp_path / "pred.json"
+    result = run_predict(ruler_model, inp, out)
+    assert result.exit_code == 0, result.output
+    assert read_jsonl(out) == [{"id": 1, "label": {"name": {"张三": [[0, 1]]}}},
+                               {"id": 2, "label": {"address": {"北京": [[0, 1]]}}}]
+
+
+def test_predict_reads_a_pipe(ruler_model, tmp_path):
+    """`cat test.json | predict MODEL /dev/stdin OUT`: the progress bar's
+    count read the pipe to its end, the records were then read from the
+    empty pipe, and 0 records were written with exit 0 (probe D1)."""
+    records = [{"id": i, "text": text} for i, text in enumerate(["张三", "北京", "没有", "腾讯"])]
+    out = tmp_path / "pred.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "spacy_cluener", "predict", str(ruler_model), "/dev/stdin", str(out)],
+        input="".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), capture_output=True,
+        text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": REPO},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [line["id"] for line in read_jsonl(out)] == [0, 1, 2, 3]
+    assert read_jsonl(out)[1]["label"] == {"address": {"北京": [[0, 1]]}}
