@@ -32,6 +32,7 @@ from .errors import Errors
 from .layers.onnx_transformer import ARCHITECTURE as ONNX_ARCHITECTURE
 from .layers.pytorch_int8 import check_cpu, check_int8_available, resolve_engine
 from .layers.quantized_transformer import ARCHITECTURE, FP32_ARCHITECTURES, INT8_ARCHITECTURES
+from .util import current_umask
 
 RUNTIMES = ("torch", "onnx")
 # What an ONNX pipeline needs at load: setup.py's `onnx` extra, less onnx
@@ -119,6 +120,8 @@ def quantize(model: Union[str, Path], output: Union[str, Path], engine: str = "a
     output.parent.mkdir(parents=True, exist_ok=True)
     # written beside OUTPUT, then renamed: an interrupted run leaves no half pipeline
     tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial"))
+    # mkdtemp makes the directory 0700; the pipeline gets what mkdir would give it
+    os.chmod(tmp, 0o777 & ~current_umask())
     try:
         nlp.to_disk(tmp)
         os.replace(tmp, output)

@@ -5,6 +5,7 @@ refuses updates, CNN pipelines, GPUs and existing outputs; its wheel loads
 (slow). A v1 pipeline (what quantize wrote before `engine`) still loads."""
 import io
 import json
+import stat
 import subprocess
 import sys
 import zipfile
@@ -63,6 +64,14 @@ def test_quantized_pipeline_is_int8_and_smaller(fp32_dir, int8_dir):
     # the CRF head and the listener are saved unchanged
     for name in ("crf_ner/model", "crf_ner/cfg", "vocab/strings.json"):
         assert (int8_dir / name).read_bytes() == (fp32_dir / name).read_bytes(), name
+
+
+def test_quantized_pipeline_has_the_umask_default_mode(int8_dir):
+    """As nlp.to_disk's directories: mkdtemp's 0700 would keep other users
+    (a service account serving the model) out."""
+    from spacy_cluener.util import current_umask
+
+    assert stat.S_IMODE(int8_dir.stat().st_mode) == 0o777 & ~current_umask()
 
 
 def test_torch_int8_meta_needs_no_onnxruntime(int8_dir):
