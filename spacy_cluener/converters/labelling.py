@@ -170,10 +170,16 @@ def _ls_task_to_doc(load: Callable[[], Any], nlp: Language, line_no: int, report
         raise RecordError("the annotation's 'result' is not a list")
     items = []
     for item in result:
-        if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+        if not isinstance(item, dict):
+            raise RecordError(f"result item {item!r:.80} is not an object")
+        # the type first: a relation ({"from_id", "to_id", "type": "relation"}) has no 'value'
+        if item.get("type") not in (None, "labels"):
+            report.note(line_no, f"result of type {item.get('type')!r} is not a span label; skipped")
+            continue
+        value = item.get("value")
+        if not isinstance(value, dict):
             raise RecordError(f"result item {item!r:.80} has no 'value' object")
-        value = item["value"]
-        if item.get("type") not in (None, "labels") or "start" not in value:
+        if "start" not in value:
             report.note(line_no, f"result of type {item.get('type')!r} is not a span label; skipped")
             continue
         labels = value.get("labels")

@@ -139,3 +139,16 @@ def test_an_entity_on_standalone_whitespace_is_kept_with_a_note(tmp_path):
     doc_bin, report = convert_file(path, "doccano")
     assert [ents(d) for d in docs_of(doc_bin)] == [[(1, 4, "name")], [(0, 2, "name")]]
     assert [line for line, _ in report.notes] == [1] and "starts or ends on whitespace" in report.notes[0][1]
+
+
+def test_label_studio_relation_is_skipped_with_a_note_not_rejected(tmp_path):
+    # Label Studio's relation result has no 'value': {"from_id", "to_id", "type": "relation"}
+    relation = {"from_id": "a1", "to_id": "a2", "type": "relation", "direction": "right", "labels": ["works_in"]}
+    task = ls_task("张三在上海工作", [ls_result(0, 2, "张三", "name", id="a1"), ls_result(3, 5, "上海", "address", id="a2"),
+                                  relation])
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert (report.read, report.written, report.rejected) == (1, 1, [])
+    assert [ents(d) for d in docs_of(doc_bin)] == [[(0, 2, "name"), (3, 5, "address")]]
+    assert [note for _, note in report.notes] == ["result of type 'relation' is not a span label; skipped"]
