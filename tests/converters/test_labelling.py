@@ -152,3 +152,34 @@ def test_label_studio_relation_is_skipped_with_a_note_not_rejected(tmp_path):
     assert (report.read, report.written, report.rejected) == (1, 1, [])
     assert [ents(d) for d in docs_of(doc_bin)] == [[(0, 2, "name"), (3, 5, "address")]]
     assert [note for _, note in report.notes] == ["result of type 'relation' is not a span label; skipped"]
+
+
+class _ScanCountingText(str):
+    """A file text that adds up how many characters `count` scans."""
+    scanned = 0
+
+    def count(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        type(self).scanned += max(0, end - start)
+        return super().count(sub, start, end)
+
+
+def test_label_studio_list_line_numbers_are_counted_in_one_pass(tmp_path, monkeypatch):
+    # line numbers must stay right, and finding them must not rescan the file
+    # from its start for every task (quadratic: a 16,000-task export took 71 s)
+    from spacy_cluener.converters import labelling
+
+    tasks = [ls_task("张三" * (i + 1), [ls_result(0, 1, "张", "name")], task_id=1000 * (i + 1)) for i in range(30)]
+    tasks[7]["annotations"] = []  # rejected: not labelled yet
+    tasks[21]["data"] = {}  # rejected: no text
+    path = tmp_path / "export.json"
+    body = ",\n".join(json.dumps(t, ensure_ascii=False, indent=1 + i % 3) for i, t in enumerate(tasks))
+    path.write_text("[\n" + body + "\n]\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    starts = [text.count("\n", 0, text.index(f'"id": {1000 * (i + 1)},')) for i in range(30)]  # the line before each "id"
+    _ScanCountingText.scanned = 0
+    monkeypatch.setattr(labelling, "_read_text", lambda p: _ScanCountingText(text))
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert [line for line, _ in report.rejected] == [starts[7], starts[21]]
+    assert (report.read, report.written) == (30, 28)
+    assert _ScanCountingText.scanned <= len(text)
