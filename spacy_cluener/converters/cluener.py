@@ -155,8 +155,19 @@ def check_unicode(value: str, what: str) -> None:
     except UnicodeEncodeError as err:
         raise RecordError(
             f"{what} is not valid Unicode: {value[err.start]!r} at position {err.start} "
-            "(a lone surrogate escape, or bytes that are not UTF-8)"
+            f"(a lone surrogate escape, or bytes that are not UTF-8){_gb18030_hint(value)}"
         ) from None
+
+
+def _gb18030_hint(value: str) -> str:
+    """Most non-UTF-8 Chinese files are GBK/GB18030 (MSRA's originals, Excel
+    and Notepad on a Chinese Windows): say so when the undecodable bytes,
+    read back (surrogateescape), decode as GB18030."""
+    try:
+        value.encode("utf-8", "surrogateescape").decode("gb18030")
+    except UnicodeError:  # a lone surrogate escape, or bytes of another encoding
+        return ""
+    return "; the file looks like GBK/GB18030: save it as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)"
 
 
 def _check_offsets(pair, ent_type: str, entity: str, text: str) -> Tuple[int, int]:

@@ -8,6 +8,8 @@ from typing import Callable, Iterable, Iterator, List, Tuple
 
 from spacy.tokens import Doc, Span
 
+from ..errors import Errors
+
 
 class RecordError(ValueError):
     """A record that cannot be converted; the message is the reason."""
@@ -66,6 +68,15 @@ class ConversionReport:
 
     def note(self, line: int, message: str) -> None:
         self.notes.append((line, message))
+
+    def check_not_all_rejected(self) -> None:
+        """RAISES (ValueError): every record was rejected (E086). A file in
+        another encoding or format is rejected record by record, and
+        --skip-invalid would write an empty corpus that fails far from the
+        cause, in training."""
+        if self.rejected and not self.written:
+            line, reason = self.rejected[0]
+            raise ValueError(Errors.E086.format(path=self.path, n=len(self.rejected), line=line, reason=reason))
 
     @property
     def balanced(self) -> bool:

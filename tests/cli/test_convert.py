@@ -46,3 +46,17 @@ def test_convert_unknown_scheme_is_a_usage_error(tmp_path):
     src.write_text("北\tB-LOC\n", encoding="utf8")
     result = runner.invoke(app, ["convert", str(src), str(tmp_path / "o.spacy"), "--format", "conll", "--scheme", "IOB2"])
     assert result.exit_code == 2
+
+
+def test_convert_skip_invalid_fails_when_every_record_is_rejected(tmp_path):
+    # a GBK file: every sentence is rejected; --skip-invalid must not write an
+    # empty corpus with exit 0 (training would fail later, far from the cause)
+    src = tmp_path / "gbk.txt"
+    src.write_bytes("张\tB-PER\n三\tI-PER\n\n北\tB-LOC\n京\tI-LOC\n".encode("gbk"))
+    out = tmp_path / "out.spacy"
+    result = runner.invoke(app, ["convert", str(src), str(out), "--format", "conll", "--skip-invalid"])
+    assert result.exit_code == 1
+    assert "the file looks like GBK/GB18030" in result.output
+    error = [line for line in result.output.splitlines() if "[E086]" in line]
+    assert len(error) == 1 and str(src) in error[0] and "every one of the 2 records" in error[0]
+    assert not out.exists()
