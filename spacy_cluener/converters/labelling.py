@@ -17,7 +17,8 @@ In:
   end, TYPE], ...]}` (end exclusive) or the newer `"entities": [{"start_offset",
   "end_offset", "label"}]`. doccano exports one file per annotator unless
   collaborative annotation is on, so a line holds one annotation. A record
-  without `label`/`entities` becomes an unlabelled doc (as CLUENER test).
+  without `label`/`entities` becomes an unlabelled doc (as CLUENER test);
+  one with both uses both, and its `relations` are skipped, with notes.
 
 Both: entities that overlap are noted, the longest kept in doc.ents and all
 of them in `doc.spans[FORMAT]`, as the CLUENER converter does; each record
@@ -264,22 +265,19 @@ def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionRe
     doc = nlp.make_doc(text)
     if record.get("id") is not None:
         doc.user_data["id"] = record["id"]
-    if "entities" in record:
-        entities = record["entities"]
-        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-            raise RecordError("'entities' is not a list of objects")
-        raw = [(e.get("start_offset"), e.get("end_offset"), e.get("label")) for e in entities]
-    else:
-        key = next((k for k in ("label", "labels") if k in record), None)
-        if key is None:
-            return doc  # not annotated
-        raw = record[key]
-        if not isinstance(raw, list):
-            raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
-        if raw and all(isinstance(x, str) for x in raw):
-            raise RecordError(f"'{key}' is a list of category names (a text-classification project), not spans")
-        if not all(isinstance(x, list) and len(x) == 3 for x in raw):
-            raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    for key, what in _DOCCANO_NOT_SPANS.items():
+        if isinstance(record.get(key), list) and record[key]:
+            report.note(line_no, f"{len(record[key])} {what} in '{key}' skipped: not span labels")
+    keys = [k for k in ("entities", "label", "labels") if k in record]
+    if not keys:
+        return doc  # not annotated
+    raw = []
+    for key in keys:
+        raw += _doccano_spans(record[key], key)
+    if sum(1 for k in keys if record[k]) > 1:
+        # neither shape wins silently: the spans of both are used (a duplicate is noted and kept once)
+        report.note(line_no, f"record has spans in both {' and '.join(repr(k) for k in keys if record[k])}; "
+                             "all of them are used")
     items = []
     for start, end, label in raw:
         _check_ints(start, end)
@@ -288,6 +286,26 @@ def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionRe
         items.append((start, end, label))
     _set_entities(doc, items, "doccano", line_no, report)
     return doc
+
+
+# annotations of a doccano record that are not spans, noted when dropped
+_DOCCANO_NOT_SPANS = {"relations": "relation(s)", "cats": "category label(s)"}
+
+
+def _doccano_spans(raw: Any, key: str) -> List[tuple]:
+    """(start, end, label) of each span of `key`: 'entities' holds objects
+    (doccano 1.6 on), 'label'/'labels' [start, end, TYPE] lists."""
+    if key == "entities":
+        if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+            raise RecordError("'entities' is not a list of objects")
+        return [(e.get("start_offset"), e.get("end_offset"), e.get("label")) for e in raw]
+    if not isinstance(raw, list):
+        raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    if raw and all(isinstance(x, str) for x in raw):
+        raise RecordError(f"'{key}' is a list of category names (a text-classification project), not spans")
+    if not all(isinstance(x, list) and len(x) == 3 for x in raw):
+        raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    return [tuple(x) for x in raw]
 
 
 def _set_entities(doc: Doc, items: Sequence[Tuple[int, int, str]], key: str, line_no: int,

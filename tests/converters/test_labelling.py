@@ -183,3 +183,21 @@ def test_label_studio_list_line_numbers_are_counted_in_one_pass(tmp_path, monkey
     assert [line for line, _ in report.rejected] == [starts[7], starts[21]]
     assert (report.read, report.written) == (30, 28)
     assert _ScanCountingText.scanned <= len(text)
+
+
+def test_doccano_label_beside_entities_and_relations_are_not_dropped_silently(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [
+        # both shapes: neither wins silently; the spans of both are used
+        {"id": 1, "text": "张三在上海工作", "label": [[0, 2, "name"]], "entities": []},
+        {"id": 2, "text": "张三在上海工作", "label": [[0, 2, "name"]],
+         "entities": [{"id": 9, "start_offset": 0, "end_offset": 2, "label": "name"},
+                      {"id": 10, "start_offset": 3, "end_offset": 5, "label": "address"}],
+         "relations": [{"id": 1, "from_id": 9, "to_id": 10, "type": "works_in"}]},
+    ])
+    doc_bin, report = convert_file(path, "doccano")
+    assert (report.read, report.written, report.rejected) == (2, 2, [])
+    assert [ents(d) for d in docs_of(doc_bin)] == [[(0, 2, "name")], [(0, 2, "name"), (3, 5, "address")]]
+    notes = report.lines()
+    assert any(":2: note: 1 relation(s) in 'relations' skipped" in n for n in notes)
+    assert any(":2: note: record has spans in both 'entities' and 'label'" in n for n in notes)
+    assert any(":2: note: name [0, 2) is listed twice; kept once" in n for n in notes)
