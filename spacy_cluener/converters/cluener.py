@@ -9,6 +9,7 @@ pipeline's own tokenizer (`spacy.blank("zh")`, char segmenter), so training
 and prediction see the same tokens.
 """
 import json
+import math
 from functools import partial
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -46,7 +47,7 @@ def parse_record(line: str, max_length: Optional[int] = None) -> dict:
     RAISES (RecordError): the reason the line is not a record.
     """
     try:
-        record = json.loads(line, parse_constant=_reject_constant)
+        record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as err:
         raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){_utf16_hint(line)}") from None
     except RecursionError:
@@ -67,6 +68,15 @@ def _reject_constant(name: str):
     # Python's json reads NaN/Infinity, which are not JSON: an id of NaN would
     # be echoed into the submission as non-strict JSON.
     raise RecordError(f"invalid JSON ({name} is not a JSON value)")
+
+
+def _finite_float(text: str) -> float:
+    # a number too large for a double (1e400) would be read as inf, which
+    # predict would echo as Infinity, as non-strict as a literal one
+    value = float(text)
+    if math.isinf(value):
+        raise RecordError(f"invalid JSON (the number {text:.40} is too large for a double)")
+    return value
 
 
 def _utf16_hint(line: str) -> str:

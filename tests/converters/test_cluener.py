@@ -48,6 +48,9 @@ def test_unlabelled_records_keep_id(tmp_path, nlp):
         (rec("北京", {"address": {"北京": [[0]]}}), "not [start, end]"),
         (rec("北京市", {"address": {"北京": [[1, 2]]}}), "not '北京'"),
         (rec("a b北京", {"address": {" b": [[1, 2]]}}), "token boundaries"),
+        ('{"id": 1e400, "text": "北京"}', "too large for a double"),
+        ('{"id": -1e999, "text": "北京"}', "too large for a double"),
+        ('{"id": NaN, "text": "北京"}', "NaN is not a JSON value"),
     ],
 )
 def test_malformed_records_are_rejected_with_line(tmp_path, nlp, line, reason):
