@@ -31,6 +31,7 @@ A task's score is its lowest entity score (`uncertainty_score`), 1.0 with
 no entity: Label Studio sorts by it, and `--uncertainty-first` orders by it.
 """
 import json
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -158,11 +159,36 @@ def _choose_annotation(task: dict, line_no: int, report: ConversionReport) -> Op
     if not kept:
         return None
     if len(kept) > 1:
-        i, best = max(kept, key=lambda ia: (str(ia[1].get("updated_at") or ia[1].get("created_at") or ""), ia[0]))
+        times = {i: _annotation_time(a) for i, a in kept}
+        # undated (or unreadable) annotations rank below dated ones; ties: the last listed
+        i, best = max(kept, key=lambda ia: (times[ia[0]] is not None, times[ia[0]] or _EPOCH, ia[0]))
+        undated = sum(1 for t in times.values() if t is None)
         report.note(line_no, f"task has {len(kept)} annotations; the latest (#{i + 1}, id {best.get('id')}, "
-                             f"{best.get('updated_at') or best.get('created_at') or 'no date'}) is used")
+                             f"{best.get('updated_at') or best.get('created_at') or 'no date'}) is used"
+                             + (f" ({undated} without a readable date count as oldest)" if undated else ""))
         return best
     return kept[0][1]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _annotation_time(annotation: dict) -> Optional[datetime]:
+    """When an annotation was last changed, as a moment in time: compared as
+    strings, '10:00:00Z' sorted after '10:00:00.5Z' (Django drops zero
+    microseconds) and offsets were ignored. A time without an offset is UTC,
+    as Label Studio stores it; None if there is none or it cannot be read."""
+    stamp = annotation.get("updated_at") or annotation.get("created_at")
+    if not isinstance(stamp, str):
+        return None
+    stamp = stamp.strip()
+    if stamp[-1:] in ("Z", "z"):  # fromisoformat reads 'Z' only from Python 3.11
+        stamp = stamp[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _ls_task_to_doc(load: Callable[[], Any], nlp: Language, line_no: int, report: ConversionReport) -> Doc:

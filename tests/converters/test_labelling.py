@@ -201,3 +201,22 @@ def test_doccano_label_beside_entities_and_relations_are_not_dropped_silently(tm
     assert any(":2: note: 1 relation(s) in 'relations' skipped" in n for n in notes)
     assert any(":2: note: record has spans in both 'entities' and 'label'" in n for n in notes)
     assert any(":2: note: name [0, 2) is listed twice; kept once" in n for n in notes)
+
+
+@pytest.mark.parametrize("older,newer", [
+    ("2024-03-01T10:00:00Z", "2024-03-01T10:00:00.500000Z"),  # Django drops zero microseconds
+    ("2024-03-01T17:00:00+08:00", "2024-03-01T10:00:01Z"),  # 09:00 UTC vs 10:00:01 UTC
+    ("2024-03-01T09:59:59.999", "2024-03-01T10:00:00+00:00"),  # no offset: UTC
+    ("not a date", "2024-03-01T10:00:00Z"),  # unreadable: counts as oldest
+])
+def test_label_studio_latest_annotation_compares_times_not_strings(tmp_path, older, newer):
+    for first, second in ((older, newer), (newer, older)):
+        task = {"id": 1, "data": {"text": "张三在上海"}, "annotations": [
+            {"id": 101, "result": [ls_result(0, 2, "张三", "name")], "updated_at": first},
+            {"id": 102, "result": [ls_result(3, 5, "上海", "address")], "updated_at": second}]}
+        path = tmp_path / "export.json"
+        path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+        doc_bin, report = convert_file(path, "labelstudio")
+        expected = [(3, 5, "address")] if second == newer else [(0, 2, "name")]
+        assert [ents(d) for d in docs_of(doc_bin)] == [expected], (first, second)
+        assert f"{newer}) is used" in report.notes[0][1]
