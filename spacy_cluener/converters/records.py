@@ -45,6 +45,8 @@ class ConversionReport:
     # (line, note) for records written with a change: an entity left out of
     # doc.ents because it overlaps another, an I- tag that starts an entity, ...
     notes: List[Tuple[int, str]] = field(default_factory=list)
+    # entities listed in the written records (duplicates and overlaps
+    # included), and those in their doc.ents; a rejected record's count none
     entities_read: int = 0
     entities_written: int = 0
 
@@ -54,9 +56,13 @@ class ConversionReport:
         The one bookkeeping loop of every converter."""
         for line, make_doc in records:
             self.read += 1
+            # a converter counts entities as it reads them, before a later
+            # check may reject the record: only accepted records' count
+            entities_before = self.entities_read
             try:
                 doc = make_doc()
             except RecordError as err:
+                self.entities_read = entities_before
                 self.reject(line, str(err))
                 continue
             self.written += 1
