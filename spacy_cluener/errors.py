@@ -185,6 +185,9 @@ class Errors(metaclass=ErrorsWithCodes):
     # E086-E089: convert (issue: the converters' probe)
     E086 = ("{path}: every one of the {n:,} records was rejected (first: line {line}: {reason}); nothing written. "
             "Check the file's --format and its encoding (UTF-8), or fix the records.")
+    E087 = ("{path}:{line}: not {fmt} JSON lines: the file is a JSON array ('[' where the first record "
+            "should start), which would be rejected line by line. Give one JSON object per line "
+            "(e.g. jq -c '.[]' ARRAY.json > LINES.jsonl){hint}.")
     # E084: crf_ner and the component it listens to
     E084 = ("{name}: its model listens to {upstream}, which did not run on this doc: its "
             "vectors would be zeros and the entities nonsense. Run the whole pipeline rather than {name} on its "

@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .records import ConversionReport, RecordError, check_length, whitespace_edge
+from .records import ConversionReport, RecordError, check_length, json_lines, whitespace_edge
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
@@ -32,10 +32,8 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
 
 def _records(path: str, nlp: Language, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
     ids: Dict[str, int] = {}  # id -> line of its first record, to note duplicates
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if line.strip():
-                yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
+    for line_no, line in json_lines(path, "CLUENER"):
+        yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
 
 
 def parse_record(line: str, max_length: Optional[int] = None) -> dict:

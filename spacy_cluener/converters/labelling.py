@@ -41,7 +41,7 @@ from spacy.util import filter_spans
 
 from ..errors import Errors
 from .cluener import check_unicode
-from .records import ConversionReport, RecordError, check_length, whitespace_edge
+from .records import ConversionReport, RecordError, check_length, json_lines, whitespace_edge
 
 # the names of Label Studio's NER template: <Labels name="label" toName="text">, <Text name="text" value="$text"/>
 FROM_NAME = "label"
@@ -273,10 +273,8 @@ def py_to_utf16(text: str) -> List[int]:
 
 
 def _doccano_records(path: str, nlp: Language, report: ConversionReport):
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if line.strip():
-                yield line_no, partial(_doccano_to_doc, line, nlp, line_no, report)
+    for line_no, line in json_lines(path, "doccano", hint="; doccano: Export Dataset as JSONL"):
+        yield line_no, partial(_doccano_to_doc, line, nlp, line_no, report)
 
 
 def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:

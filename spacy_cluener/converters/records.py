@@ -3,6 +3,7 @@
 Every converter fills one of these so that `read == written + rejected` can be
 checked and printed; nothing is dropped without a line saying so.
 """
+import json
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, List, Tuple
 
@@ -13,6 +14,34 @@ from ..errors import Errors
 
 class RecordError(ValueError):
     """A record that cannot be converted; the message is the reason."""
+
+
+def json_lines(path: str, fmt: str, hint: str = "") -> Iterator[Tuple[int, str]]:
+    """(line number, line) of each non-blank line of a JSON-lines file.
+
+    RAISES (ValueError): the file is a JSON array (E087), which would
+        otherwise give one rejection per physical line and a wrong count
+        (an array broken or cut off still is, at its lines).
+    """
+    first = True
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            if first and line.lstrip("\ufeff").lstrip().startswith("[") and _is_json_array(path):
+                raise ValueError(Errors.E087.format(path=path, line=line_no, fmt=fmt, hint=hint))
+            first = False
+            yield line_no, line
+
+
+def _is_json_array(path: str) -> bool:
+    """Whether the whole file is one JSON array: a broken first line that
+    starts with '[' is a rejected record of a JSON-lines file, not this."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file_:
+        try:
+            return isinstance(json.loads(file_.read().lstrip("\ufeff")), list)
+        except (ValueError, RecursionError):
+            return False
 
 
 def check_length(text: str, max_length: int, what: str = "text") -> None:
