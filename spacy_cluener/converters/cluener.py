@@ -47,7 +47,7 @@ def parse_record(line: str, max_length: Optional[int] = None) -> dict:
     try:
         record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as err:
-        raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){_utf16_hint(line)}") from None
+        raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){utf16_hint(line)}") from None
     except RecursionError:
         raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
@@ -77,7 +77,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _utf16_hint(line: str) -> str:
+def utf16_hint(line: str) -> str:
     """Read as UTF-8, a UTF-16 file has NUL bytes between the ASCII characters
     and its BOM shows as the undecodable bytes FF FE or FE FF."""
     if "\x00" in line or line.startswith(("\udcff\udcfe", "\udcfe\udcff")):

@@ -18,7 +18,7 @@ from spacy.training import biluo_tags_to_spans
 from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
-from .cluener import check_unicode
+from .cluener import check_unicode, utf16_hint
 from .records import ConversionReport, RecordError, check_length
 
 Row = Tuple[str, str, int]  # token, tag, line number
@@ -59,7 +59,8 @@ def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row],
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
             line = line.rstrip("\r\n")
-            if not line.strip(" \t"):
+            # read as UTF-8, a blank line of a UTF-16 file is a NUL: still a sentence break
+            if not line.strip(" \t\x00"):
                 if rows or error:
                     yield rows, error
                 rows, error = [], None
@@ -72,6 +73,10 @@ def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row],
                 rows, error = [], None
                 continue
             if error is not None:
+                continue
+            hint = utf16_hint(line)
+            if hint:
+                error = (line_no, f"line {line!r:.40} is not UTF-8 text{hint}")
                 continue
             try:
                 check_unicode(line, "line")

@@ -119,3 +119,13 @@ def test_tokens_of_several_characters_are_noted_once_per_file(tmp_path, nlp, lin
     assert f"token {token!r} has {len(token)} characters" in report.notes[0][1]
     assert ("1 more token(s)" in report.notes[0][1]) == (len(lines) == 3)
 
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_gets_the_hint_and_its_sentences_counted(tmp_path, nlp, encoding):
+    path = tmp_path / "u16.txt"
+    path.write_bytes("张\tB-PER\n三\tI-PER\n\n北\tB-LOC\n京\tI-LOC\n\n在\tO\n".encode(encoding))
+    docs, report = convert(path, nlp.vocab)
+    assert (report.read, report.written) == (3, 0)
+    assert [line for line, _ in report.rejected] == [1, 4, 7]
+    assert all("the file looks like UTF-16" in reason for _, reason in report.rejected)
