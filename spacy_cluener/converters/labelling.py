@@ -83,8 +83,11 @@ def _label_studio_records(path: str, nlp: Language, report: ConversionReport):
     while True:
         pos = _skip_space(text, pos)
         if pos >= len(text):
-            yield line_of(pos), partial(_raise, "invalid JSON (the list is not closed)")
-            return
+            # every task so far was whole: the file ends where a task or ']' should
+            # be, which is no record (rejecting one added a task to 'read')
+            raise ValueError(Errors.E065.format(
+                path=path, fmt="complete Label Studio", problem=f"the list is not closed: the file ends at line "
+                f"{line_of(pos)}, where a task or ']' should be; it looks truncated, export it again"))
         if text[pos] == "]":
             return
         line_no = line_of(pos)

@@ -220,3 +220,13 @@ def test_label_studio_latest_annotation_compares_times_not_strings(tmp_path, old
         expected = [(3, 5, "address")] if second == newer else [(0, 2, "name")]
         assert [ents(d) for d in docs_of(doc_bin)] == [expected], (first, second)
         assert f"{newer}) is used" in report.notes[0][1]
+
+
+@pytest.mark.parametrize("tail", ["", ",", ",\n "])
+def test_label_studio_list_cut_between_tasks_is_one_error_not_a_phantom_task(tmp_path, tail):
+    tasks = [ls_task("张三", [ls_result(0, 2, "张三", "name")], task_id=i) for i in (1, 2)]
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1).rstrip().rstrip("]").rstrip() + tail,
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=r"E065\].*the list is not closed"):
+        convert_file(path, "labelstudio")
