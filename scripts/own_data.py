@@ -49,6 +49,7 @@ def main(
             typer.echo(f"Nothing written: {len(report.rejected)} record(s) rejected in {path}. "
                        "Fix them, or pass --vars.skip_invalid true.", err=True)
             raise typer.Exit(code=1)
+        report.check_not_all_rejected()
         parts[split] = doc_bin
     if "dev" not in parts:
         docs = list(parts["train"].get_docs(spacy.blank("zh").vocab))

@@ -182,6 +182,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E083 = ("spacy_cluener.ChunkedTok2Vec (v2, v3) cannot compile this tok2vec to ONNX: {problem}. The graph covers "
             "spacy_cluener.CharNgramEmbed (with or without SoftLexicon) + spacy.MaxoutWindowEncoder.v2 "
             "(configs/cnn_crf.cfg); set onnx = \"off\" for other layers.")
+    # E086-E089: convert (issue: the converters' probe)
+    E086 = ("{path}: every one of the {n:,} records was rejected (first: line {line}: {reason}); nothing written. "
+            "Check the file's --format and its encoding (UTF-8), or fix the records.")
+    E087 = ("{path}:{line}: not {fmt} JSON lines: the file is a JSON array ('[' where the first record "
+            "should start), which would be rejected line by line. Give one JSON object per line "
+            "(e.g. jq -c '.[]' ARRAY.json > LINES.jsonl){hint}.")
     # E084: crf_ner and the component it listens to
     E084 = ("{name}: its model listens to {upstream}, which did not run on this doc: its "
             "vectors would be zeros and the entities nonsense. Run the whole pipeline rather than {name} on its "

@@ -37,11 +37,12 @@ def check_scheme(scheme: str, allowed: Sequence[str] = SCHEMES) -> str:
 
 
 def split_tag(tag: str) -> Tuple[str, Optional[str]]:
-    """Split 'B-PER' into ('B', 'PER'); 'O' into ('O', None)."""
+    """Split 'B-PER' into ('B', 'PER'); 'O' into ('O', None). 'O-PER' is
+    ill-formed: read as O, its entity would vanish without a word."""
     if tag == "O":
         return "O", None
     prefix, sep, label = tag.partition("-")
-    if not sep or not label or not prefix:
+    if not sep or not label or not prefix or prefix == "O":
         raise ValueError(Errors.E002.format(tag=tag))
     return prefix, label
 

@@ -20,8 +20,10 @@ _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 def json_line(obj) -> str:
     """One JSON-lines record: readable Chinese, but no raw line separators
-    (they can only occur inside strings, where the escape is equivalent)."""
-    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+    (they can only occur inside strings, where the escape is equivalent),
+    and strict JSON: NaN and Infinity raise ValueError rather than being
+    written where JSON.parse (Label Studio) and strict readers fail."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False).translate(_LINE_BREAKS) + "\n"
 
 
 @contextmanager

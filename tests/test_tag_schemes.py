@@ -10,6 +10,7 @@ from spacy_cluener.tag_schemes import (
     biluo_to_scheme,
     is_valid_biluo,
     scheme_to_biluo,
+    split_tag,
     tag_names,
 )
 
@@ -114,3 +115,9 @@ def test_iob_to_biluo_timings_grow_linearly():
         assert len(out) == n
     print(f"iob_to_biluo: 100k {times[100_000]:.3f}s, 1M {times[1_000_000]:.3f}s, "
           f"ratio {times[1_000_000] / times[100_000]:.1f}x")
+
+
+def test_split_tag_refuses_o_with_a_label():
+    # read as O, the entity of 'O-PER' vanished without a word
+    with pytest.raises(ValueError, match="E002"):
+        split_tag("O-PER")

@@ -1,4 +1,7 @@
-"""spacy_cluener.util: the atomic writer every command writes its files with."""
+"""spacy_cluener.util: the atomic writer every command writes its files
+with, and the strict JSON lines of its outputs."""
+import json
+import math
 import os
 import signal
 import stat
@@ -7,7 +10,7 @@ import sys
 
 import pytest
 
-from spacy_cluener.util import atomic_open
+from spacy_cluener.util import atomic_open, json_line
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -15,7 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # while serialising a large DocBin (`timeout -s TERM`, a job scheduler).
 SIGTERMED_WRITER = """
 import os, signal, sys
-from spacy_cluener.util import atomic_open
+from spacy_cluener.util import atomic_open, json_line
 with atomic_open(sys.argv[1], "wb") as out:
     out.write(b"half a corpus")
     os.kill(os.getpid(), signal.SIGTERM)
@@ -67,3 +70,11 @@ def test_a_programs_own_sigterm_handling_is_kept(tmp_path):
     with atomic_open(tmp_path / "out.json") as out:
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_json_line_is_strict_json():
+    assert json.loads(json_line({"id": 1.5, "text": "张三\u2028"})) == {"id": 1.5, "text": "张三\u2028"}
+    # NaN/Infinity are not JSON: Label Studio's JSON.parse refuses them
+    for value in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValueError):
+            json_line({"id": value})

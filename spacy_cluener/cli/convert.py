@@ -43,8 +43,9 @@ def convert_cli(
 
     Prints `FILE:LINE: reason` for every rejected record and every change, then
     `read N, written M, rejected K`. Exits with status 1 when records were
-    rejected, without writing, unless --skip-invalid. The output is written
-    atomically (temp file + rename).
+    rejected, without writing, unless --skip-invalid; when every record is
+    rejected (a file in another encoding or format), even with it. The output
+    is written atomically (temp file + rename).
     """
     refuse_same_file(input_path, output_path)
     doc_bin, report = convert_file(input_path, fmt.value, scheme.value)
@@ -61,5 +62,6 @@ def convert_cli(
             err=True,
         )
         raise typer.Exit(code=1)
+    report.check_not_all_rejected()
     write_docbin(doc_bin, output_path)
     typer.echo(f"Wrote {report.written} docs to {output_path}")

@@ -9,6 +9,7 @@ pipeline's own tokenizer (`spacy.blank("zh")`, char segmenter), so training
 and prediction see the same tokens.
 """
 import json
+import math
 from functools import partial
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -16,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .records import ConversionReport, RecordError, check_length, whitespace_edge
+from .records import ConversionReport, RecordError, check_length, json_lines, whitespace_edge
 
 
 def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator[Doc]:
@@ -31,10 +32,8 @@ def read_cluener(path: str, nlp: Language, report: ConversionReport) -> Iterator
 
 def _records(path: str, nlp: Language, report: ConversionReport) -> Iterator[Tuple[int, Callable[[], Doc]]]:
     ids: Dict[str, int] = {}  # id -> line of its first record, to note duplicates
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if line.strip():
-                yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
+    for line_no, line in json_lines(path, "CLUENER"):
+        yield line_no, partial(record_to_doc, line, nlp, line_no, report, ids)
 
 
 def parse_record(line: str, max_length: Optional[int] = None) -> dict:
@@ -46,9 +45,9 @@ def parse_record(line: str, max_length: Optional[int] = None) -> dict:
     RAISES (RecordError): the reason the line is not a record.
     """
     try:
-        record = json.loads(line, parse_constant=_reject_constant)
+        record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as err:
-        raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){_utf16_hint(line)}") from None
+        raise RecordError(f"invalid JSON ({err.msg}: column {err.colno}){utf16_hint(line)}") from None
     except RecursionError:
         raise RecordError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
@@ -69,7 +68,16 @@ def _reject_constant(name: str):
     raise RecordError(f"invalid JSON ({name} is not a JSON value)")
 
 
-def _utf16_hint(line: str) -> str:
+def _finite_float(text: str) -> float:
+    # a number too large for a double (1e400) would be read as inf, which
+    # predict would echo as Infinity, as non-strict as a literal one
+    value = float(text)
+    if math.isinf(value):
+        raise RecordError(f"invalid JSON (the number {text:.40} is too large for a double)")
+    return value
+
+
+def utf16_hint(line: str) -> str:
     """Read as UTF-8, a UTF-16 file has NUL bytes between the ASCII characters
     and its BOM shows as the undecodable bytes FF FE or FE FF."""
     if "\x00" in line or line.startswith(("\udcff\udcfe", "\udcfe\udcff")):
@@ -155,8 +163,19 @@ def check_unicode(value: str, what: str) -> None:
     except UnicodeEncodeError as err:
         raise RecordError(
             f"{what} is not valid Unicode: {value[err.start]!r} at position {err.start} "
-            "(a lone surrogate escape, or bytes that are not UTF-8)"
+            f"(a lone surrogate escape, or bytes that are not UTF-8){_gb18030_hint(value)}"
         ) from None
+
+
+def _gb18030_hint(value: str) -> str:
+    """Most non-UTF-8 Chinese files are GBK/GB18030 (MSRA's originals, Excel
+    and Notepad on a Chinese Windows): say so when the undecodable bytes,
+    read back (surrogateescape), decode as GB18030."""
+    try:
+        value.encode("utf-8", "surrogateescape").decode("gb18030")
+    except UnicodeError:  # a lone surrogate escape, or bytes of another encoding
+        return ""
+    return "; the file looks like GBK/GB18030: save it as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)"
 
 
 def _check_offsets(pair, ent_type: str, entity: str, text: str) -> Tuple[int, int]:

@@ -3,7 +3,8 @@
 Each line is a token and its tag, separated by a TAB or by spaces, tag last;
 a blank line ends a sentence. Tags may be BIO, BIOES or BMES (M = inside);
 they are read into spaCy BILUO with the library helpers. The doc text is the
-tokens joined without spaces (character-level Chinese).
+tokens joined without spaces (character-level Chinese); tokens of several
+characters (a word-segmented file) are kept, with one note per file.
 
 An `I-X` that does not continue an `X` entity (BIO only) starts a new entity,
 as conlleval and seqeval read it; every such repair is reported as a note.
@@ -17,7 +18,7 @@ from spacy.training import biluo_tags_to_spans
 from spacy.vocab import Vocab
 
 from ..tag_schemes import INPUT_SCHEMES, check_scheme, is_valid_biluo, scheme_to_biluo
-from .cluener import check_unicode
+from .cluener import check_unicode, utf16_hint
 from .records import ConversionReport, RecordError, check_length
 
 Row = Tuple[str, str, int]  # token, tag, line number
@@ -53,11 +54,13 @@ def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row],
     """Group lines into sentences; a sentence with a bad line carries the error."""
     rows: List[Row] = []
     error = None
+    words: List[Tuple[int, str]] = []  # (line, token) of each token of several characters
     # surrogateescape: bytes that are not UTF-8 reject their sentence, not the file
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
         for line_no, line in enumerate(file_, start=1):
             line = line.rstrip("\r\n")
-            if not line.strip(" \t"):
+            # read as UTF-8, a blank line of a UTF-16 file is a NUL: still a sentence break
+            if not line.strip(" \t\x00"):
                 if rows or error:
                     yield rows, error
                 rows, error = [], None
@@ -70,6 +73,10 @@ def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row],
                 rows, error = [], None
                 continue
             if error is not None:
+                continue
+            hint = utf16_hint(line)
+            if hint:
+                error = (line_no, f"line {line!r:.40} is not UTF-8 text{hint}")
                 continue
             try:
                 check_unicode(line, "line")
@@ -93,8 +100,25 @@ def _sentences(path: str, report: ConversionReport) -> Iterator[Tuple[List[Row],
                 error = (line_no, f"line has a tag but no token: {line!r}")
             else:
                 rows.append((token, tag, line_no))
+                if len(token) > 1 and not token.isspace():
+                    words.append((line_no, token))
     if rows or error:
         yield rows, error
+    if words:
+        _note_words(words, report)
+
+
+def _note_words(words: List[Tuple[int, str]], report: ConversionReport) -> None:
+    """One note per file for tokens of several characters (a word-segmented
+    file, or a token with a space inside): the format is one character per
+    line. They are kept as tokens; training re-splits the text into
+    characters and aligns the entities by offsets, so no entity is lost,
+    but a tag that was meant per character is not what the file holds."""
+    line_no, token = words[0]
+    more = f", and {len(words) - 1} more token(s) of several characters in this file" if len(words) > 1 else ""
+    report.note(line_no, f"token {token!r} has {len(token)} characters{more}: the format is one character per "
+                         "line (is the file word-segmented?); kept as tokens, and training aligns their "
+                         "entities to the pipeline's characters")
 
 
 def sentence_to_doc(

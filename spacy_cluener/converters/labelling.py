@@ -17,7 +17,8 @@ In:
   end, TYPE], ...]}` (end exclusive) or the newer `"entities": [{"start_offset",
   "end_offset", "label"}]`. doccano exports one file per annotator unless
   collaborative annotation is on, so a line holds one annotation. A record
-  without `label`/`entities` becomes an unlabelled doc (as CLUENER test).
+  without `label`/`entities` becomes an unlabelled doc (as CLUENER test);
+  one with both uses both, and its `relations` are skipped, with notes.
 
 Both: entities that overlap are noted, the longest kept in doc.ents and all
 of them in `doc.spans[FORMAT]`, as the CLUENER converter does; each record
@@ -30,6 +31,7 @@ A task's score is its lowest entity score (`uncertainty_score`), 1.0 with
 no entity: Label Studio sorts by it, and `--uncertainty-first` orders by it.
 """
 import json
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -39,7 +41,7 @@ from spacy.util import filter_spans
 
 from ..errors import Errors
 from .cluener import check_unicode
-from .records import ConversionReport, RecordError, check_length, whitespace_edge
+from .records import ConversionReport, RecordError, check_length, json_lines, whitespace_edge
 
 # the names of Label Studio's NER template: <Labels name="label" toName="text">, <Text name="text" value="$text"/>
 FROM_NAME = "label"
@@ -76,15 +78,19 @@ def _label_studio_records(path: str, nlp: Language, report: ConversionReport):
     if text[start:start + 1] != "[":
         raise ValueError(Errors.E065.format(path=path, fmt="Label Studio", problem="it is neither a JSON list nor JSON lines"))
     decoder = json.JSONDecoder()
+    line_of = _LineCounter(text)
     pos = start + 1
     while True:
         pos = _skip_space(text, pos)
         if pos >= len(text):
-            yield _line(text, pos), partial(_raise, "invalid JSON (the list is not closed)")
-            return
+            # every task so far was whole: the file ends where a task or ']' should
+            # be, which is no record (rejecting one added a task to 'read')
+            raise ValueError(Errors.E065.format(
+                path=path, fmt="complete Label Studio", problem=f"the list is not closed: the file ends at line "
+                f"{line_of(pos)}, where a task or ']' should be; it looks truncated, export it again"))
         if text[pos] == "]":
             return
-        line_no = _line(text, pos)
+        line_no = line_of(pos)
         try:
             task, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as err:
@@ -97,7 +103,7 @@ def _label_studio_records(path: str, nlp: Language, report: ConversionReport):
         if pos < len(text) and text[pos] == ",":
             pos += 1
         elif pos < len(text) and text[pos] != "]":
-            yield _line(text, pos), partial(_raise, "invalid JSON (expected ',' or ']' after a task); "
+            yield line_of(pos), partial(_raise, "invalid JSON (expected ',' or ']' after a task); "
                                                       "the rest of the file is not read")
             return
 
@@ -108,8 +114,20 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _line(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+class _LineCounter:
+    """The line number of each position of `text`, counted on from the
+    previous one: counting from the start of the file for every task made a
+    JSON-list export quadratic in its tasks (16,000 tasks: 71 s)."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        if pos < self.pos:  # not the order the reader asks in, but still right
+            self.pos, self.line = 0, 1
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
 
 
 def _raise(reason: str):
@@ -144,11 +162,36 @@ def _choose_annotation(task: dict, line_no: int, report: ConversionReport) -> Op
     if not kept:
         return None
     if len(kept) > 1:
-        i, best = max(kept, key=lambda ia: (str(ia[1].get("updated_at") or ia[1].get("created_at") or ""), ia[0]))
+        times = {i: _annotation_time(a) for i, a in kept}
+        # undated (or unreadable) annotations rank below dated ones; ties: the last listed
+        i, best = max(kept, key=lambda ia: (times[ia[0]] is not None, times[ia[0]] or _EPOCH, ia[0]))
+        undated = sum(1 for t in times.values() if t is None)
         report.note(line_no, f"task has {len(kept)} annotations; the latest (#{i + 1}, id {best.get('id')}, "
-                             f"{best.get('updated_at') or best.get('created_at') or 'no date'}) is used")
+                             f"{best.get('updated_at') or best.get('created_at') or 'no date'}) is used"
+                             + (f" ({undated} without a readable date count as oldest)" if undated else ""))
         return best
     return kept[0][1]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _annotation_time(annotation: dict) -> Optional[datetime]:
+    """When an annotation was last changed, as a moment in time: compared as
+    strings, '10:00:00Z' sorted after '10:00:00.5Z' (Django drops zero
+    microseconds) and offsets were ignored. A time without an offset is UTC,
+    as Label Studio stores it; None if there is none or it cannot be read."""
+    stamp = annotation.get("updated_at") or annotation.get("created_at")
+    if not isinstance(stamp, str):
+        return None
+    stamp = stamp.strip()
+    if stamp[-1:] in ("Z", "z"):  # fromisoformat reads 'Z' only from Python 3.11
+        stamp = stamp[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _ls_task_to_doc(load: Callable[[], Any], nlp: Language, line_no: int, report: ConversionReport) -> Doc:
@@ -170,10 +213,16 @@ def _ls_task_to_doc(load: Callable[[], Any], nlp: Language, line_no: int, report
         raise RecordError("the annotation's 'result' is not a list")
     items = []
     for item in result:
-        if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+        if not isinstance(item, dict):
+            raise RecordError(f"result item {item!r:.80} is not an object")
+        # the type first: a relation ({"from_id", "to_id", "type": "relation"}) has no 'value'
+        if item.get("type") not in (None, "labels"):
+            report.note(line_no, f"result of type {item.get('type')!r} is not a span label; skipped")
+            continue
+        value = item.get("value")
+        if not isinstance(value, dict):
             raise RecordError(f"result item {item!r:.80} has no 'value' object")
-        value = item["value"]
-        if item.get("type") not in (None, "labels") or "start" not in value:
+        if "start" not in value:
             report.note(line_no, f"result of type {item.get('type')!r} is not a span label; skipped")
             continue
         labels = value.get("labels")
@@ -227,10 +276,8 @@ def py_to_utf16(text: str) -> List[int]:
 
 
 def _doccano_records(path: str, nlp: Language, report: ConversionReport):
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline=None) as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if line.strip():
-                yield line_no, partial(_doccano_to_doc, line, nlp, line_no, report)
+    for line_no, line in json_lines(path, "doccano", hint="; doccano: Export Dataset as JSONL"):
+        yield line_no, partial(_doccano_to_doc, line, nlp, line_no, report)
 
 
 def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionReport) -> Doc:
@@ -245,22 +292,19 @@ def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionRe
     doc = nlp.make_doc(text)
     if record.get("id") is not None:
         doc.user_data["id"] = record["id"]
-    if "entities" in record:
-        entities = record["entities"]
-        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-            raise RecordError("'entities' is not a list of objects")
-        raw = [(e.get("start_offset"), e.get("end_offset"), e.get("label")) for e in entities]
-    else:
-        key = next((k for k in ("label", "labels") if k in record), None)
-        if key is None:
-            return doc  # not annotated
-        raw = record[key]
-        if not isinstance(raw, list):
-            raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
-        if raw and all(isinstance(x, str) for x in raw):
-            raise RecordError(f"'{key}' is a list of category names (a text-classification project), not spans")
-        if not all(isinstance(x, list) and len(x) == 3 for x in raw):
-            raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    for key, what in _DOCCANO_NOT_SPANS.items():
+        if isinstance(record.get(key), list) and record[key]:
+            report.note(line_no, f"{len(record[key])} {what} in '{key}' skipped: not span labels")
+    keys = [k for k in ("entities", "label", "labels") if k in record]
+    if not keys:
+        return doc  # not annotated
+    raw = []
+    for key in keys:
+        raw += _doccano_spans(record[key], key)
+    if sum(1 for k in keys if record[k]) > 1:
+        # neither shape wins silently: the spans of both are used (a duplicate is noted and kept once)
+        report.note(line_no, f"record has spans in both {' and '.join(repr(k) for k in keys if record[k])}; "
+                             "all of them are used")
     items = []
     for start, end, label in raw:
         _check_ints(start, end)
@@ -269,6 +313,26 @@ def _doccano_to_doc(line: str, nlp: Language, line_no: int, report: ConversionRe
         items.append((start, end, label))
     _set_entities(doc, items, "doccano", line_no, report)
     return doc
+
+
+# annotations of a doccano record that are not spans, noted when dropped
+_DOCCANO_NOT_SPANS = {"relations": "relation(s)", "cats": "category label(s)"}
+
+
+def _doccano_spans(raw: Any, key: str) -> List[tuple]:
+    """(start, end, label) of each span of `key`: 'entities' holds objects
+    (doccano 1.6 on), 'label'/'labels' [start, end, TYPE] lists."""
+    if key == "entities":
+        if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+            raise RecordError("'entities' is not a list of objects")
+        return [(e.get("start_offset"), e.get("end_offset"), e.get("label")) for e in raw]
+    if not isinstance(raw, list):
+        raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    if raw and all(isinstance(x, str) for x in raw):
+        raise RecordError(f"'{key}' is a list of category names (a text-classification project), not spans")
+    if not all(isinstance(x, list) and len(x) == 3 for x in raw):
+        raise RecordError(f"'{key}' is not a list of [start, end, TYPE]")
+    return [tuple(x) for x in raw]
 
 
 def _set_entities(doc: Doc, items: Sequence[Tuple[int, int, str]], key: str, line_no: int,

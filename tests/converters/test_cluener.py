@@ -48,6 +48,9 @@ def test_unlabelled_records_keep_id(tmp_path, nlp):
         (rec("北京", {"address": {"北京": [[0]]}}), "not [start, end]"),
         (rec("北京市", {"address": {"北京": [[1, 2]]}}), "not '北京'"),
         (rec("a b北京", {"address": {" b": [[1, 2]]}}), "token boundaries"),
+        ('{"id": 1e400, "text": "北京"}', "too large for a double"),
+        ('{"id": -1e999, "text": "北京"}', "too large for a double"),
+        ('{"id": NaN, "text": "北京"}', "NaN is not a JSON value"),
     ],
 )
 def test_malformed_records_are_rejected_with_line(tmp_path, nlp, line, reason):
@@ -103,3 +106,13 @@ def test_an_entity_on_standalone_whitespace_is_kept_with_a_note(tmp_path, nlp):
     assert [[e.text for e in d.ents] for d in docs] == [["三  "], [" 王"], ["张三"]]
     assert [line for line, _ in report.notes] == [1, 2]
     assert all("starts or ends on whitespace" in note for _, note in report.notes)
+
+
+def test_entities_read_counts_only_the_records_written(tmp_path, nlp):
+    good = rec("上海", {"address": {"上海": [[0, 1]]}})
+    # rejected at its second entity, after the first was counted
+    bad = rec("北京上海", {"address": {"北京": [[0, 1]], "上海": [[0, 1]]}})
+    path = write_lines(tmp_path / "e.json", [good, bad, good])
+    docs, report = convert(path, nlp)
+    assert (report.written, len(report.rejected)) == (2, 1)
+    assert (report.entities_read, report.entities_written) == (2, 2)

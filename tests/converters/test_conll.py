@@ -97,3 +97,35 @@ def test_tab_mode_strips_spaces_around_tokens_and_trailing_tabs(tmp_path, nlp):
     assert not report.rejected, report.rejected
     assert docs[0].text == "张三在北京" and [t.text for t in docs[0]] == list("张三在北京")
     assert ents(docs[0]) == [("张三", "PER"), ("北京", "LOC")]
+
+
+def test_o_with_a_label_is_rejected_not_read_as_o(tmp_path, nlp):
+    path = tmp_path / "o.txt"
+    path.write_text("张\tO-PER\n三\tO\n\n李\tB-PER\n四\tI-PER\n", encoding="utf8")
+    docs, report = convert(path, nlp.vocab)
+    assert report.rejected == [(1, "line 1: unknown tag 'O-PER' for the BIO scheme")]
+    assert [ents(d) for d in docs] == [[("李四", "PER")]]
+
+
+@pytest.mark.parametrize("lines", [["张三\tB-PER", "在\tO", "上海\tB-LOC"], ["张 三\tB-PER", "在\tO"]])
+def test_tokens_of_several_characters_are_noted_once_per_file(tmp_path, nlp, lines):
+    # a word-segmented file (or a token with a space inside) is not one character per line
+    path = tmp_path / "w.txt"
+    path.write_text("\n".join(lines) + "\n\n李\tB-PER\n四\tI-PER\n", encoding="utf8")
+    docs, report = convert(path, nlp.vocab)
+    assert report.rejected == [] and len(docs) == 2
+    assert [line for line, _ in report.notes] == [1]
+    token = lines[0].split("\t")[0]
+    assert f"token {token!r} has {len(token)} characters" in report.notes[0][1]
+    assert ("1 more token(s)" in report.notes[0][1]) == (len(lines) == 3)
+
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_gets_the_hint_and_its_sentences_counted(tmp_path, nlp, encoding):
+    path = tmp_path / "u16.txt"
+    path.write_bytes("张\tB-PER\n三\tI-PER\n\n北\tB-LOC\n京\tI-LOC\n\n在\tO\n".encode(encoding))
+    docs, report = convert(path, nlp.vocab)
+    assert (report.read, report.written) == (3, 0)
+    assert [line for line, _ in report.rejected] == [1, 4, 7]
+    assert all("the file looks like UTF-16" in reason for _, reason in report.rejected)

@@ -139,3 +139,94 @@ def test_an_entity_on_standalone_whitespace_is_kept_with_a_note(tmp_path):
     doc_bin, report = convert_file(path, "doccano")
     assert [ents(d) for d in docs_of(doc_bin)] == [[(1, 4, "name")], [(0, 2, "name")]]
     assert [line for line, _ in report.notes] == [1] and "starts or ends on whitespace" in report.notes[0][1]
+
+
+def test_label_studio_relation_is_skipped_with_a_note_not_rejected(tmp_path):
+    # Label Studio's relation result has no 'value': {"from_id", "to_id", "type": "relation"}
+    relation = {"from_id": "a1", "to_id": "a2", "type": "relation", "direction": "right", "labels": ["works_in"]}
+    task = ls_task("张三在上海工作", [ls_result(0, 2, "张三", "name", id="a1"), ls_result(3, 5, "上海", "address", id="a2"),
+                                  relation])
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert (report.read, report.written, report.rejected) == (1, 1, [])
+    assert [ents(d) for d in docs_of(doc_bin)] == [[(0, 2, "name"), (3, 5, "address")]]
+    assert [note for _, note in report.notes] == ["result of type 'relation' is not a span label; skipped"]
+
+
+class _ScanCountingText(str):
+    """A file text that adds up how many characters `count` scans."""
+    scanned = 0
+
+    def count(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        type(self).scanned += max(0, end - start)
+        return super().count(sub, start, end)
+
+
+def test_label_studio_list_line_numbers_are_counted_in_one_pass(tmp_path, monkeypatch):
+    # line numbers must stay right, and finding them must not rescan the file
+    # from its start for every task (quadratic: a 16,000-task export took 71 s)
+    from spacy_cluener.converters import labelling
+
+    tasks = [ls_task("张三" * (i + 1), [ls_result(0, 1, "张", "name")], task_id=1000 * (i + 1)) for i in range(30)]
+    tasks[7]["annotations"] = []  # rejected: not labelled yet
+    tasks[21]["data"] = {}  # rejected: no text
+    path = tmp_path / "export.json"
+    body = ",\n".join(json.dumps(t, ensure_ascii=False, indent=1 + i % 3) for i, t in enumerate(tasks))
+    path.write_text("[\n" + body + "\n]\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    starts = [text.count("\n", 0, text.index(f'"id": {1000 * (i + 1)},')) for i in range(30)]  # the line before each "id"
+    _ScanCountingText.scanned = 0
+    monkeypatch.setattr(labelling, "_read_text", lambda p: _ScanCountingText(text))
+    doc_bin, report = convert_file(path, "labelstudio")
+    assert [line for line, _ in report.rejected] == [starts[7], starts[21]]
+    assert (report.read, report.written) == (30, 28)
+    assert _ScanCountingText.scanned <= len(text)
+
+
+def test_doccano_label_beside_entities_and_relations_are_not_dropped_silently(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [
+        # both shapes: neither wins silently; the spans of both are used
+        {"id": 1, "text": "张三在上海工作", "label": [[0, 2, "name"]], "entities": []},
+        {"id": 2, "text": "张三在上海工作", "label": [[0, 2, "name"]],
+         "entities": [{"id": 9, "start_offset": 0, "end_offset": 2, "label": "name"},
+                      {"id": 10, "start_offset": 3, "end_offset": 5, "label": "address"}],
+         "relations": [{"id": 1, "from_id": 9, "to_id": 10, "type": "works_in"}]},
+    ])
+    doc_bin, report = convert_file(path, "doccano")
+    assert (report.read, report.written, report.rejected) == (2, 2, [])
+    assert [ents(d) for d in docs_of(doc_bin)] == [[(0, 2, "name")], [(0, 2, "name"), (3, 5, "address")]]
+    notes = report.lines()
+    assert any(":2: note: 1 relation(s) in 'relations' skipped" in n for n in notes)
+    assert any(":2: note: record has spans in both 'entities' and 'label'" in n for n in notes)
+    assert any(":2: note: name [0, 2) is listed twice; kept once" in n for n in notes)
+
+
+@pytest.mark.parametrize("older,newer", [
+    ("2024-03-01T10:00:00Z", "2024-03-01T10:00:00.500000Z"),  # Django drops zero microseconds
+    ("2024-03-01T17:00:00+08:00", "2024-03-01T10:00:01Z"),  # 09:00 UTC vs 10:00:01 UTC
+    ("2024-03-01T09:59:59.999", "2024-03-01T10:00:00+00:00"),  # no offset: UTC
+    ("not a date", "2024-03-01T10:00:00Z"),  # unreadable: counts as oldest
+])
+def test_label_studio_latest_annotation_compares_times_not_strings(tmp_path, older, newer):
+    for first, second in ((older, newer), (newer, older)):
+        task = {"id": 1, "data": {"text": "张三在上海"}, "annotations": [
+            {"id": 101, "result": [ls_result(0, 2, "张三", "name")], "updated_at": first},
+            {"id": 102, "result": [ls_result(3, 5, "上海", "address")], "updated_at": second}]}
+        path = tmp_path / "export.json"
+        path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+        doc_bin, report = convert_file(path, "labelstudio")
+        expected = [(3, 5, "address")] if second == newer else [(0, 2, "name")]
+        assert [ents(d) for d in docs_of(doc_bin)] == [expected], (first, second)
+        assert f"{newer}) is used" in report.notes[0][1]
+
+
+@pytest.mark.parametrize("tail", ["", ",", ",\n "])
+def test_label_studio_list_cut_between_tasks_is_one_error_not_a_phantom_task(tmp_path, tail):
+    tasks = [ls_task("张三", [ls_result(0, 2, "张三", "name")], task_id=i) for i in (1, 2)]
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1).rstrip().rstrip("]").rstrip() + tail,
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=r"E065\].*the list is not closed"):
+        convert_file(path, "labelstudio")
