@@ -31,6 +31,8 @@ from ..errors import Warnings
 
 _MIX = numpy.uint64(0x9E3779B97F4A7C15)
 _BOUNDARY = numpy.uint64(0x5DEECE66D)
+# what spacy pretrain's masking objective puts in place of a token
+_PRETRAIN_MASK = "[MASK]"
 
 
 @registry.architectures("spacy_cluener.CharNgramEmbed.v1")
@@ -115,7 +117,7 @@ def _features(model: Model, docs: List[Doc], is_train: bool):
     out: List[Ints2d] = []
     for doc in docs:
         attrs = doc.to_array([ORTH, SHAPE, LENGTH]).astype("uint64").reshape((len(doc), 3))
-        if len(doc) and attrs[:, 2].max() > 1:
+        if not is_train and len(doc) and attrs[:, 2].max() > 1:
             _warn_if_word_tokens(doc)
         left, right = ngram_keys(attrs[:, 0])
         cols = numpy.stack([attrs[:, 0], left, right, attrs[:, 1]], axis=1)
@@ -124,11 +126,13 @@ def _features(model: Model, docs: List[Doc], is_train: bool):
 
 
 def _warn_if_word_tokens(doc: Doc) -> None:
-    """W006 when a token holds more than one non-space character: the zh
-    "char" segmenter gives each its own token (only whitespace runs are
-    longer), so such a token is a word, which this layer would hash as if it
-    were one character while the pipeline said nothing."""
+    """W006, at prediction, when a token holds more than one non-space
+    character: the zh "char" segmenter gives each its own token (only
+    whitespace runs are longer), so such a token is a word, which this layer
+    would hash as if it were one character while the pipeline said nothing.
+    Training is left alone (a corpus tokenized the same way is the user's
+    choice), and so is "[MASK]", the token `spacy pretrain` puts in."""
     for token in doc:
-        if len(token) > 1 and not token.is_space:
+        if len(token) > 1 and not token.is_space and token.text != _PRETRAIN_MASK:
             warnings.warn(Warnings.W006.format(n=len(token), token=token.text), stacklevel=2)
             return

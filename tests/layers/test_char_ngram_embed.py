@@ -31,3 +31,14 @@ def test_char_tokens_do_not_warn(nlp, embed, text):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         embed.predict([nlp(text)])
+
+
+def test_training_and_pretrains_mask_do_not_warn(nlp, embed):
+    """A corpus of word tokens is the user's choice when training; `spacy
+    pretrain` puts "[MASK]" in place of tokens (both warned before)."""
+    words = Doc(nlp.vocab, words=["张三", "在", "北京"], spaces=[False, False, False])
+    masked = Doc(nlp.vocab, words=["张", "[MASK]", "在"], spaces=[False, False, False])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        embed.begin_update([words])
+        embed.predict([masked])

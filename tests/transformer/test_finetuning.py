@@ -157,10 +157,13 @@ def test_defaults_of_the_gpu_recipe(tiny_bert, cluener_slices):
     assert config["system"]["gpu_allocator"] == "pytorch"
     assert config["training"]["score_weights"]["ents_macro_f"] == 1.0
     assert config["training"]["annotating_components"] == []
-    t2v = config["components"]["crf_ner"]["model"]["tok2vec"]
-    assert t2v["depth"] == 0
-    assert t2v["tok2vec"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
-    assert t2v["tok2vec"]["pooling"] == {"@layers": "reduce_mean.v1"}
+    model = config["components"]["crf_ner"]["model"]
+    assert model["@architectures"] == "spacy_cluener.CRFTagger.v2"
+    assert model["encoder"]["depth"] == 0
+    # the listener at model.tok2vec, where nlp.replace_listeners rewrites it
+    assert model["tok2vec"]["@architectures"] == "spacy-transformers.TransformerListener.v1"
+    assert model["tok2vec"]["pooling"] == {"@layers": "reduce_mean.v1"}
+    assert trf["tokenizer_config"]["split_special_tokens"] is True
     frozen = trf_config(tiny_bert, cluener_slices, **{"training.frozen_components": ["transformer"]}).interpolate()
     assert frozen["training"]["annotating_components"] == ["transformer"]
     assert frozen["initialize"]["before_init"]["frozen_components"] == ["transformer"]
