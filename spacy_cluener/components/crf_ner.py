@@ -630,6 +630,7 @@ class CRFEntityRecognizer(TrainablePipe):
         if listener is not None:
             raise ValueError(Errors.E064.format(name=self.name, listener=listener))
         gold = self._tutor_tag_ids(docs)
+        self._drop_calibration()  # as `update`: the weights move
         set_dropout_rate(self.model, drop)
         scores, backprop = self.model.begin_update(docs)
         loss, d_scores = crf_loss(self.model, scores, gold, [None] * len(docs), len(self.tag_names))

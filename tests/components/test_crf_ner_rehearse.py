@@ -57,3 +57,13 @@ def test_rehearse_through_a_listener_says_what_to_do():
     nlp.resume_training()
     with pytest.raises(ValueError, match=r"\[E064\].*replace_listeners"):
         nlp.rehearse([Example.from_dict(nlp.make_doc(t), {}) for t in RAW], sgd=Adam(0.001))
+
+
+def test_rehearse_drops_a_calibration_as_update_does():
+    nlp = trained_nlp()
+    ner = nlp.get_pipe("ner")
+    ner.temperature = 2.0  # what `calibrate` fits, to the weights before rehearsal
+    nlp.resume_training()
+    with pytest.warns(UserWarning, match=r"\[W005\]"):
+        nlp.rehearse([Example.from_dict(nlp.make_doc(t), {}) for t in RAW], sgd=Adam(0.001))
+    assert ner.temperature == 1.0
