@@ -417,6 +417,12 @@ class CRFEntityRecognizer(TrainablePipe):
                                       self.with_scores and (stored or self.threshold > 0.0), presets,
                                       with_errors=self.expected_errors and stored)
 
+    def _listeners(self) -> List[Model]:
+        """The listener layers of the model (spaCy's tok2vec listener,
+        spacy-transformers' one): what reads another component's output."""
+        kinds = (Tok2VecListener, *_transformer_listener_class())
+        return [node for node in self.model.walk() if isinstance(node, kinds)]
+
     def _check_upstream(self, docs: List[Doc]) -> None:
         """E084 when the model listens to an upstream component (a
         transformer, a tok2vec) that did not run on a non-empty doc: the
@@ -424,13 +430,11 @@ class CRFEntityRecognizer(TrainablePipe):
         the text. The listeners are looked up on every call (a walk of a few
         nodes, a microsecond), so `replace_listeners` is always seen; each
         doc costs one attribute check."""
-        for node in self.model.walk():
+        for node in self._listeners():
             if isinstance(node, Tok2VecListener):
                 kind, missing = "tok2vec", any(len(doc) and doc.tensor.size == 0 for doc in docs)
-            elif isinstance(node, _transformer_listener_class()):
-                kind, missing = "transformer", any(len(doc) and doc._.trf_data is None for doc in docs)
             else:
-                continue
+                kind, missing = "transformer", any(len(doc) and doc._.trf_data is None for doc in docs)
             if missing:
                 upstream = (f"a {kind} component (upstream '*')" if node.upstream_name == "*"
                             else f"the {kind} component '{node.upstream_name}'")
@@ -625,10 +629,9 @@ class CRFEntityRecognizer(TrainablePipe):
         docs = [eg.predicted for eg in examples]
         if self._rehearsal_model is None or self.crf is None or not any(len(doc) for doc in docs):
             return losses
-        listeners = (Tok2VecListener, *_transformer_listener_class())
-        listener = next((n.name for n in self.model.walk() if isinstance(n, listeners)), None)
-        if listener is not None:
-            raise ValueError(Errors.E064.format(name=self.name, listener=listener))
+        listeners = self._listeners()
+        if listeners:
+            raise ValueError(Errors.E064.format(name=self.name, listener=listeners[0].name))
         gold = self._tutor_tag_ids(docs)
         self._drop_calibration()  # as `update`: the weights move
         set_dropout_rate(self.model, drop)
