@@ -101,7 +101,8 @@ def predict_file(
     """Write the submission for `input_path` to `output_path`, atomically: a
     temporary file next to it is renamed at the end, so a malformed line
     (MalformedRecord), any other error, Ctrl-C or SIGTERM leaves no partial
-    submission. `input_path` may be a pipe (/dev/stdin): it is read once. The temporary file is a new `.OUT.XXXXXXXX.partial` each run
+    submission. `input_path` may be a pipe (/dev/stdin): it is read once.
+    The temporary file is a new `.OUT.XXXXXXXX.partial` each run
     (`atomic_open`): a fixed OUT.partial truncated an input of that name, and
     two runs into one OUT wrote into each other's.
 
